@@ -331,7 +331,7 @@ func (ss *session) setup(offer *siprec.SessionDescription, body *siprec.Body, re
 	ss.rec = &callrec.Recording{
 		ID:         ss.id,
 		OrgID:      s.cfg.OrgID,
-		SIPCallID:  ss.callID,
+		SIPCallID:  clean(ss.callID),
 		Status:     callrec.StatusRecording,
 		OwnerType:  callrec.OwnerOrg,
 		Start:      now,
@@ -348,7 +348,7 @@ func (ss *session) setup(offer *siprec.SessionDescription, body *siprec.Body, re
 	ss.lastAnswer = ss.answer(offer)
 	ss.refreshMeta()
 	ss.rec.OwnerID = ss.rec.OrgID
-	ss.rec.Topic = topic(&ss.rec.Meta, now)
+	ss.rec.Topic = clean(topic(&ss.rec.Meta, now))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := s.store.CreateRecording(ctx, ss.rec); err != nil {
@@ -884,6 +884,11 @@ func (ss *session) refreshMeta() {
 	if m.Participants == nil {
 		m.Participants = []callrec.Participant{}
 	}
+}
+
+// clean makes a SIP-derived string storable: valid UTF-8 without NUL.
+func clean(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
 }
 
 func contains(list []string, s string) bool {

@@ -1,0 +1,207 @@
+package sqlite_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/callrec/callrec"
+	"github.com/callrec/callrec/store/sqlite"
+	"github.com/callrec/callrec/store/storetest"
+	"github.com/google/uuid"
+)
+
+func openTemp(tb testing.TB) *sqlite.Store {
+	tb.Helper()
+	s, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "callrec.db"))
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) storetest.Store { return openTemp(t) })
+}
+
+func TestReopenKeepsData(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "callrec.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	applied, err := s.Migrate(ctx)
+	if err != nil || len(applied) == 0 {
+		t.Fatalf("Migrate = %v, %v; want versions applied", applied, err)
+	}
+	org, err := s.EnsureOrg(ctx, callrec.DefaultOrgName)
+	if err != nil {
+		t.Fatalf("EnsureOrg: %v", err)
+	}
+	rec := &callrec.Recording{
+		ID: uuid.NewString(), OrgID: org.ID, Status: callrec.StatusRecording, Topic: "kept",
+		Start: time.Date(2025, 3, 10, 9, 0, 0, 123000, time.UTC), SpoolPath: "/spool/x.wav",
+	}
+	if err := s.CreateRecording(ctx, rec); err != nil {
+		t.Fatalf("CreateRecording: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+
+	s, err = sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer s.Close()
+	if v, err := s.Version(ctx); err != nil || v != applied[len(applied)-1] {
+		t.Errorf("Version after reopen = %d, %v; want %d", v, err, applied[len(applied)-1])
+	}
+	if again, err := s.Migrate(ctx); err != nil || len(again) != 0 {
+		t.Errorf("Migrate after reopen = %v, %v; want nothing applied", again, err)
+	}
+	o, err := s.EnsureOrg(ctx, callrec.DefaultOrgName)
+	if err != nil || *o != *org {
+		t.Errorf("EnsureOrg after reopen = %+v, %v; want %+v", o, err, org)
+	}
+	got, err := s.GetRecording(ctx, rec.ID)
+	if err != nil {
+		t.Fatalf("GetRecording after reopen: %v", err)
+	}
+	if got.Topic != "kept" || !got.Start.Equal(rec.Start) || got.SpoolPath != rec.SpoolPath {
+		t.Errorf("recording after reopen = %+v, want %+v", got, rec)
+	}
+}
+
+func TestOpen(t *testing.T) {
+	dir := t.TempDir()
+	garbage := filepath.Join(dir, "garbage.db")
+	if err := os.WriteFile(garbage, []byte(strings.Repeat("not a database ", 512)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name    string
+		path    string
+		wantErr bool
+	}{
+		{"plain name", filepath.Join(dir, "a.db"), false},
+		{"URI characters in the name", filepath.Join(dir, "odd ?#%41&name.db"), false},
+		{"missing directory", filepath.Join(dir, "no", "such", "dir", "a.db"), true},
+		{"not a database", garbage, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := sqlite.Open(t.Context(), c.path)
+			if c.wantErr {
+				if err == nil {
+					s.Close()
+					t.Fatalf("Open(%q) succeeded, want an error", c.path)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Open(%q): %v", c.path, err)
+			}
+			defer s.Close()
+			if _, err := s.Migrate(t.Context()); err != nil {
+				t.Fatalf("Migrate: %v", err)
+			}
+			// The file is where the caller said, not at a decoded name.
+			if _, err := os.Stat(c.path); err != nil {
+				t.Errorf("database file: %v", err)
+			}
+		})
+	}
+	t.Run("empty path is invalid", func(t *testing.T) {
+		if _, err := sqlite.Open(t.Context(), ""); !errors.Is(err, callrec.ErrInvalid) {
+			t.Errorf("Open(\"\") error = %v, want ErrInvalid", err)
+		}
+	})
+}
+
+func TestWALMode(t *testing.T) {
+	s := openTemp(t)
+	defer s.Close()
+	if _, err := s.Migrate(t.Context()); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	mode, err := sqlite.JournalMode(t.Context(), s)
+	if err != nil {
+		t.Fatalf("journal mode: %v", err)
+	}
+	if mode != "wal" {
+		t.Errorf("journal mode = %q, want wal", mode)
+	}
+}
+
+// TestListUsesIndexes checks that the list queries the API and the
+// recorder run are served by an index in list order, without sorting.
+func TestListUsesIndexes(t *testing.T) {
+	s := openTemp(t)
+	defer s.Close()
+	if _, err := s.Migrate(t.Context()); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	cursor := time.Date(2025, 3, 10, 9, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name  string
+		q     callrec.RecordingQuery
+		index string
+	}{
+		{"every org, first page", callrec.RecordingQuery{Limit: 100}, "recordings_start"},
+		{"org, next page", callrec.RecordingQuery{OrgID: "o", BeforeStart: cursor, BeforeID: "x", Limit: 100}, "recordings_org_start"},
+		{"org and status", callrec.RecordingQuery{OrgID: "o", Statuses: []string{callrec.StatusAvailable}, Limit: 100}, "recordings_org_status_start"},
+		{"recordings still recording", callrec.RecordingQuery{Statuses: []string{callrec.StatusRecording}}, "recordings_status_start"},
+		{"owner", callrec.RecordingQuery{OrgID: "o", OwnerID: "u", Limit: 100}, "recordings_owner_start"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			plan, err := sqlite.ExplainList(t.Context(), s, c.q)
+			if err != nil {
+				t.Fatalf("explain: %v", err)
+			}
+			if !strings.Contains(plan, "INDEX "+c.index) {
+				t.Errorf("plan does not use %s:\n%s", c.index, plan)
+			}
+			if strings.Contains(plan, "TEMP B-TREE") {
+				t.Errorf("plan sorts in a temporary b-tree:\n%s", plan)
+			}
+		})
+	}
+}
+
+func BenchmarkUpdateRecording(b *testing.B) {
+	ctx := context.Background()
+	s := openTemp(b)
+	defer s.Close()
+	if _, err := s.Migrate(ctx); err != nil {
+		b.Fatalf("Migrate: %v", err)
+	}
+	org, err := s.EnsureOrg(ctx, callrec.DefaultOrgName)
+	if err != nil {
+		b.Fatalf("EnsureOrg: %v", err)
+	}
+	r := &callrec.Recording{
+		ID: uuid.NewString(), OrgID: org.ID, Status: callrec.StatusRecording, Start: time.Now(),
+		SampleRate: 8000, Channels: 2, Format: "WAV", SpoolPath: "/spool/x.wav",
+		Meta: callrec.Metadata{
+			Participants: []callrec.Participant{{ID: "p1", AOR: "sip:alice@example.com", Recorded: true}, {ID: "p2", AOR: "sip:bob@example.com"}},
+			Streams:      []callrec.Stream{{Label: "1", Channel: 1, Codec: "PCMU/8000"}, {Label: "2", Channel: 2, Codec: "PCMU/8000"}},
+		},
+	}
+	if err := s.CreateRecording(ctx, r); err != nil {
+		b.Fatalf("CreateRecording: %v", err)
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		r.SizeBytes = int64(i)
+		if err := s.UpdateRecording(ctx, r); err != nil {
+			b.Fatalf("UpdateRecording: %v", err)
+		}
+	}
+}
