@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/callrec/callrec/media/wav"
+	"github.com/callrec/callrec/srcclient"
 )
 
 // binary is the callrec binary built once for the package.
@@ -40,6 +41,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "building callrec:", err)
 		os.Exit(1)
 	}
+	// Real SRCs send 2-4 KB SIPREC INVITEs over UDP; let ours do so too.
+	srcclient.LiftUDPLimit()
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -229,23 +232,25 @@ func (s *server) api(method, path string, body io.Reader, out any) (int, http.He
 
 // recordingJSON is the subset of the converged-recording JSON tests read.
 type recordingJSON struct {
-	ID              string  `json:"id"`
-	Topic           string  `json:"topic"`
-	Status          string  `json:"status"`
-	Format          string  `json:"format"`
-	DurationSeconds float64 `json:"durationSeconds"`
-	SizeBytes       int64   `json:"sizeBytes"`
-	OwnerType       string  `json:"ownerType"`
+	ID              string    `json:"id"`
+	Topic           string    `json:"topic"`
+	Status          string    `json:"status"`
+	Format          string    `json:"format"`
+	DurationSeconds float64   `json:"durationSeconds"`
+	SizeBytes       int64     `json:"sizeBytes"`
+	OwnerType       string    `json:"ownerType"`
+	TimeRecorded    time.Time `json:"timeRecorded"`
 	Links           struct {
 		Audio string `json:"audioDownloadLink"`
 	} `json:"temporaryDirectDownloadLinks"`
 	Callrec struct {
-		Partial        bool   `json:"partial"`
-		EndReason      string `json:"endReason"`
-		SipCallID      string `json:"sipCallId"`
-		SHA256         string `json:"sha256"`
-		SampleRate     int    `json:"sampleRate"`
-		ChannelCount   int    `json:"channelCount"`
+		StartTime      time.Time `json:"startTime"`
+		Partial        bool      `json:"partial"`
+		EndReason      string    `json:"endReason"`
+		SipCallID      string    `json:"sipCallId"`
+		SHA256         string    `json:"sha256"`
+		SampleRate     int       `json:"sampleRate"`
+		ChannelCount   int       `json:"channelCount"`
 		PauseIntervals []struct {
 			Start time.Time `json:"start"`
 			End   time.Time `json:"end"`
@@ -255,13 +260,15 @@ type recordingJSON struct {
 			Codec   string `json:"codec"`
 			Channel int    `json:"channel"`
 			Stats   struct {
-				Received   uint64 `json:"received"`
-				Lost       uint64 `json:"lost"`
-				Duplicated uint64 `json:"duplicated"`
-				Late       uint64 `json:"late"`
-				Dropped    uint64 `json:"dropped"`
-				Gaps       uint64 `json:"gaps"`
-				GapMS      int64  `json:"gapMs"`
+				Received       uint64 `json:"received"`
+				Lost           uint64 `json:"lost"`
+				Duplicated     uint64 `json:"duplicated"`
+				Late           uint64 `json:"late"`
+				Dropped        uint64 `json:"dropped"`
+				Gaps           uint64 `json:"gaps"`
+				GapMS          int64  `json:"gapMs"`
+				SSRCChanges    uint64 `json:"ssrcChanges"`
+				TimestampJumps uint64 `json:"timestampJumps"`
 			} `json:"stats"`
 		} `json:"streams"`
 		DTMF []struct {

@@ -74,6 +74,8 @@ type Server struct {
 	ua     *sipgo.UserAgent
 	srv    *sipgo.Server
 	client *sipgo.Client
+	udp    net.PacketConn
+	tcp    net.Listener
 
 	mu       sync.Mutex
 	sessions map[string]*session // by SIP Call-ID
@@ -172,6 +174,7 @@ func (s *Server) Start(ctx context.Context) error {
 		udp.Close()
 		return fmt.Errorf("recorder: listen tcp %s: %w", s.cfg.Listen, err)
 	}
+	s.udp, s.tcp = udp, tcp
 	loopCtx, stop := context.WithCancel(context.Background())
 	s.stop = stop
 	s.loopDone = make(chan struct{})
@@ -261,6 +264,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.stop != nil {
 		s.stop()
 		<-s.loopDone
+	}
+	// sipgo does not close listeners handed to Serve*: close them here.
+	if s.udp != nil {
+		s.udp.Close()
+		s.tcp.Close()
 	}
 	if s.srv != nil {
 		s.srv.Close()

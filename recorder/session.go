@@ -59,7 +59,6 @@ type session struct {
 	pauseOpen      bool
 	sessionExpires time.Duration
 	lastRefresh    time.Time
-	lastFlush      time.Time
 	buf            []int16
 }
 
@@ -170,7 +169,6 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		src:            src,
 		sessionExpires: expires,
 		lastRefresh:    now,
-		lastFlush:      now,
 	}
 	ss.local = s.localIPFor(src.Addr())
 	ss.log = log.With("recording_id", ss.id)
@@ -301,11 +299,6 @@ func (ss *session) setup(offer *siprec.SessionDescription, body *siprec.Body, re
 	}
 	chans, nch, recorded := assignChannels(labels, ss.md, vendor)
 	ss.rate, ss.channels, ss.recordedID = rate, nch, recorded
-	mixer, err := mix.New(mix.Config{Rate: rate, Channels: nch, Start: now})
-	if err != nil {
-		return 500, "Server Internal Error", err
-	}
-	ss.mixer = mixer
 	k := 0
 	for _, st := range ss.streams {
 		if st.rejected {
@@ -313,7 +306,7 @@ func (ss *session) setup(offer *siprec.SessionDescription, body *siprec.Body, re
 		}
 		st.channel = chans[k]
 		k++
-		if err := ss.openStream(st, offer.Media[st.index], offer.SessionAddr); err != nil {
+		if err := ss.bindStream(st, offer.Media[st.index], offer.SessionAddr); err != nil {
 			ss.abort()
 			if errors.Is(err, errNoPorts) {
 				return 503, "Over Capacity", err
@@ -334,6 +327,7 @@ func (ss *session) setup(offer *siprec.SessionDescription, body *siprec.Body, re
 		SIPCallID:  clean(ss.callID),
 		Status:     callrec.StatusRecording,
 		OwnerType:  callrec.OwnerOrg,
+		OwnerID:    s.cfg.OrgID,
 		Start:      now,
 		SampleRate: rate,
 		Channels:   nch,
@@ -342,18 +336,38 @@ func (ss *session) setup(offer *siprec.SessionDescription, body *siprec.Body, re
 	}
 	ss.rec.Meta.Problems = problems
 	ss.rec.Meta.SourceAddr = ss.src.String()
-	ss.rec.Meta.UserAgent = headerValue(req, "User-Agent")
+	ss.rec.Meta.UserAgent = clean(headerValue(req, "User-Agent"))
 	ss.addRaw(body, now)
 	ss.event(now, "invite", fmt.Sprintf("%d m-lines over %s", len(offer.Media), ss.transport))
 	ss.lastAnswer = ss.answer(offer)
 	ss.refreshMeta()
-	ss.rec.OwnerID = ss.rec.OrgID
 	ss.rec.Topic = clean(topic(&ss.rec.Meta, now))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := s.store.CreateRecording(ctx, ss.rec); err != nil {
 		ss.abort()
 		return 500, "Server Internal Error", fmt.Errorf("recorder: store recording: %w", err)
+	}
+	// The file's first sample is now, just before the 200 OK goes out:
+	// the set-up I/O above must not become leading silence.
+	start := s.now().UTC()
+	ss.rec.Start = start
+	mixer, err := mix.New(mix.Config{Rate: rate, Channels: nch, Start: start})
+	if err != nil {
+		ss.abort()
+		return 500, "Server Internal Error", err
+	}
+	ss.mixer = mixer
+	for _, st := range ss.streams {
+		if st.rejected {
+			continue
+		}
+		st.since = start
+		st.mx = mixer.AddStream(st.label, st.channel)
+		if err := ss.setCodecs(st, offer.Media[st.index]); err != nil {
+			ss.abort()
+			return 500, "Server Internal Error", err
+		}
 	}
 	return 0, "", nil
 }
@@ -379,16 +393,24 @@ func chooseCodec(m siprec.Media) (siprec.Format, *siprec.Format, bool) {
 	return codec, dtmf, found
 }
 
-// openStream binds a socket pair for st and configures its mixer stream.
-func (ss *session) openStream(st *stream, m siprec.Media, sessionAddr netip.Addr) error {
+// bindStream binds a socket pair for st, before the answer names its port.
+func (ss *session) bindStream(st *stream, m siprec.Media, sessionAddr netip.Addr) error {
 	rtp, rtcp, err := ss.srv.ports.bindPair(ss.bindAddr())
 	if err != nil {
 		return err
 	}
 	st.rtp, st.rtcp = rtp, rtcp
 	st.port = rtp.LocalAddr().(*net.UDPAddr).Port
-	st.mx = ss.mixer.AddStream(st.label, st.channel)
 	ss.setPeer(st, m, sessionAddr)
+	return nil
+}
+
+// openStream binds a stream added mid-call and gives it to the mixer.
+func (ss *session) openStream(st *stream, m siprec.Media, sessionAddr netip.Addr) error {
+	if err := ss.bindStream(st, m, sessionAddr); err != nil {
+		return err
+	}
+	st.mx = ss.mixer.AddStream(st.label, st.channel)
 	return ss.setCodecs(st, m)
 }
 
@@ -783,8 +805,11 @@ func (ss *session) expired(now time.Time, timeout time.Duration) (callrec.EndRea
 	return "", ""
 }
 
-// flush writes the aligned audio up to now to the spool file; the file
-// header is patched every FlushInterval so a crash loses at most that.
+// flush writes the aligned audio up to now (less the reorder window) to
+// the spool file and patches its header. It runs every half
+// FlushInterval, so a crash of the process loses at most the reorder
+// window plus half a second: what reached write(2) survives in the page
+// cache and the repair at start recovers it.
 func (ss *session) flush(now time.Time) error {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
@@ -801,11 +826,8 @@ func (ss *session) flush(now time.Time) error {
 			return fmt.Errorf("recorder: write: %w", err)
 		}
 	}
-	if now.Sub(ss.lastFlush) >= ss.srv.cfg.FlushInterval {
-		ss.lastFlush = now
-		if err := ss.writer.Flush(); err != nil {
-			return fmt.Errorf("recorder: flush: %w", err)
-		}
+	if err := ss.writer.Flush(); err != nil {
+		return fmt.Errorf("recorder: flush: %w", err)
 	}
 	return nil
 }
@@ -866,7 +888,9 @@ func (ss *session) refreshMeta() {
 		if !st.rejected {
 			cs.Codec = fmt.Sprintf("%s/%d", st.codec.Name, st.codec.ClockRate)
 			cs.Channel = st.channel + 1
-			cs.Stats = st.mx.Stats()
+			if st.mx != nil {
+				cs.Stats = st.mx.Stats()
+			}
 			cs.Stats.Dropped += st.foreign.Load()
 			c := &chans[st.channel]
 			c.StreamLabels = append(c.StreamLabels, st.label)
@@ -877,7 +901,10 @@ func (ss *session) refreshMeta() {
 		m.Streams = append(m.Streams, cs)
 	}
 	m.Channels = chans
-	m.DTMF = ss.mixer.DTMF()
+	m.DTMF = []callrec.DTMFEvent{}
+	if ss.mixer != nil {
+		m.DTMF = ss.mixer.DTMF()
+	}
 	if m.PauseIntervals == nil {
 		m.PauseIntervals = []callrec.Interval{}
 	}
@@ -940,6 +967,7 @@ func (ss *session) persist() {
 // readers before the file is finalised (siprec-interop §8.3), finalises the
 // file and hands it to the blob store.
 func (s *Server) endSession(ss *session, reason callrec.EndReason, sendBye bool) {
+	end := s.now().UTC() // the session ends now, not when the readers have stopped
 	if !ss.ended.CompareAndSwap(false, true) {
 		return
 	}
@@ -963,7 +991,7 @@ func (s *Server) endSession(ss *session, reason callrec.EndReason, sendBye bool)
 		}()
 	}
 	ss.closeSockets()
-	ss.finalise(reason)
+	ss.finalise(reason, end)
 	if byeDone != nil {
 		<-byeDone
 	}
@@ -974,11 +1002,10 @@ func (s *Server) endSession(ss *session, reason callrec.EndReason, sendBye bool)
 
 // finalise drains the aligner, closes and hashes the file, moves it to the
 // blob store and stores the final recording row.
-func (ss *session) finalise(reason callrec.EndReason) {
+func (ss *session) finalise(reason callrec.EndReason, end time.Time) {
 	s := ss.srv
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	end := s.now().UTC()
 	if ss.pauseOpen {
 		ss.rec.Meta.PauseIntervals[len(ss.rec.Meta.PauseIntervals)-1].End = end
 		ss.pauseOpen = false
