@@ -85,6 +85,10 @@ func assignChannels(labels []string, md *siprec.Metadata, vendor callrec.VendorD
 		return ch, 1, senderOfLabel(md, firstOr(labels))
 	}
 	recorded := recordedParticipant(md, vendor)
+	if recorded != "" && !sendsAny(md, labels, recorded) {
+		// The named party sends none of these streams: fall back.
+		recorded = ""
+	}
 	if recorded == "" {
 		lowest := 0
 		for i, l := range labels {
@@ -110,6 +114,15 @@ func assignChannels(labels []string, md *siprec.Metadata, vendor callrec.VendorD
 		}
 	}
 	return ch, 2, recorded
+}
+
+func sendsAny(md *siprec.Metadata, labels []string, participant string) bool {
+	for _, l := range labels {
+		if senderOfLabel(md, l) == participant {
+			return true
+		}
+	}
+	return false
 }
 
 func firstOr(labels []string) string {
