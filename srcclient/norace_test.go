@@ -1,0 +1,5 @@
+//go:build !race
+
+package srcclient
+
+const raceEnabled = false
