@@ -512,27 +512,14 @@ func (ss *session) startStream(st *stream) {
 	go st.readRTCP()
 }
 
-// readRTP is the hot path: one blocking read into a reused buffer, a
-// source check and a push into the aligner; no deadline, no allocation, no
-// channel send per packet. Closing the socket ends it.
-func (st *stream) readRTP(signalling netip.Addr) {
-	defer close(st.done)
-	buf := make([]byte, 2048)
-	for {
-		n, from, err := st.rtp.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
-		}
-		ip := from.Addr().Unmap()
-		if p := st.peer.Load(); p != nil && ip != *p && ip != signalling {
-			st.foreign.Add(1)
-			continue
-		}
-		st.mx.Push(buf[:n], time.Now())
+// accept checks a datagram's source against the SRC's media address (or
+// its signalling address) and hands it to the aligner.
+func (st *stream) accept(ip netip.Addr, pkt []byte, now time.Time, signalling netip.Addr) {
+	if p := st.peer.Load(); p != nil && ip != *p && ip != signalling {
+		st.foreign.Add(1)
+		return
 	}
+	st.mx.Push(pkt, now)
 }
 
 // readRTCP drains the RTCP socket; reports are counted, not used yet.
