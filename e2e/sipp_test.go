@@ -65,7 +65,7 @@ func TestSIPpDialects(t *testing.T) {
 	}{
 		{"rfc7866.xml", "t1", 2, []string{"1", "2"}, nil},
 		{"broadworks.xml", "u1", 1, []string{"1"}, map[string]string{"vendor": "broadworks", "userId": "qz7prt2mvw@51230077.int10.bcld.webex.com"}},
-		{"cisco.xml", "t1", 2, []string{"1", "2"}, nil},
+		{"cisco.xml", "t1", 2, []string{"1", "2"}, map[string]string{"vendor": "cisco", "ciscoGuid": "2769171840-1183646191-2159907137-3735416112"}},
 		{"avaya.xml", "t1", 2, []string{"201835599", "201835600"}, map[string]string{"vendor": "avaya", "ucid": "00FA08001E61D9C4F3A812"}},
 		{"oracle.xml", "u1", 2, []string{"16777227", "16777228"}, nil},
 		{"metaswitch.xml", "t1", 1, []string{"1"}, map[string]string{"vendor": "metaswitch", "recordedParty": "+441632960123"}},

@@ -239,6 +239,25 @@ func TestBroadWorksRecordedUser(t *testing.T) {
 	}
 }
 
+// TestOwnSRCMarksRecordedParty: callrec's own SRC extension names the
+// recorded participant, which then goes left whatever its label.
+func TestOwnSRCMarksRecordedParty(t *testing.T) {
+	srv := startServer(t, serverOpts{})
+	cl := newClient(t, srv, "tcp", ports())
+	res := call(t, cl, srcclient.CallSpec{Duration: 2 * time.Second, RecordedUserID: "bob-7",
+		Streams: []srcclient.StreamSpec{
+			{Label: "9", Codec: "PCMU", ToneHz: 440},
+			{Label: "2", Codec: "PCMU", ToneHz: 1000},
+		}})
+	r := srv.recordingByCallID(res.CallID)
+	_, ch := srv.download(r)
+	off := res.Started.Sub(mustTime(t, r))
+	// srcclient marks the first participant (label 9): without the mark
+	// the lowest label, 2, would be left.
+	assertTone(t, "channel 1 = the marked party", ch[0], 8000, off+200*time.Millisecond, off+1500*time.Millisecond, 440, 1000)
+	assertTone(t, "channel 2", ch[1], 8000, off+200*time.Millisecond, off+1500*time.Millisecond, 1000, 440)
+}
+
 // TestAudioCodesBareLF records a call whose multipart body uses bare LF.
 func TestAudioCodesBareLF(t *testing.T) {
 	srv := startServer(t, serverOpts{})

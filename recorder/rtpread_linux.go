@@ -95,3 +95,20 @@ func sockaddrAddr(sa *syscall.RawSockaddrInet6) netip.Addr {
 	}
 	return netip.Addr{}
 }
+
+// queued reports how many bytes wait in the socket's receive queue
+// (SIOCINQ, i.e. FIONREAD, on Linux).
+func queued(c *net.UDPConn) int {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return 0
+	}
+	n := 0
+	_ = rc.Control(func(fd uintptr) {
+		var v int32
+		if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCINQ, uintptr(unsafe.Pointer(&v))); errno == 0 {
+			n = int(v)
+		}
+	})
+	return n
+}

@@ -25,3 +25,6 @@ func (st *stream) readRTP(signalling netip.Addr) {
 		st.accept(from.Addr().Unmap(), buf[:n], time.Now(), signalling)
 	}
 }
+
+// queued is not known on this platform: report an empty queue.
+func queued(*net.UDPConn) int { return 0 }

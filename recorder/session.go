@@ -54,6 +54,7 @@ type session struct {
 	rate           int
 	channels       int
 	recordedID     string
+	ciscoGUID      string // Cisco CUBE sends its GUID as a header, not in the metadata
 	sdpVersion     uint64
 	lastAnswer     []byte
 	pauseOpen      bool
@@ -337,6 +338,7 @@ func (ss *session) setup(offer *siprec.SessionDescription, body *siprec.Body, re
 	ss.rec.Meta.Problems = problems
 	ss.rec.Meta.SourceAddr = ss.src.String()
 	ss.rec.Meta.UserAgent = clean(headerValue(req, "User-Agent"))
+	ss.ciscoGUID = clean(headerValue(req, "Cisco-Guid"))
 	ss.addRaw(body, now)
 	ss.event(now, "invite", fmt.Sprintf("%d m-lines over %s", len(offer.Media), ss.transport))
 	ss.lastAnswer = ss.answer(offer)
@@ -536,8 +538,20 @@ func (st *stream) readRTCP() {
 	}
 }
 
-// closeSockets stops the readers and waits for them.
+// drainTimeout bounds how long the end of a session waits for its readers
+// to take the datagrams already queued in their sockets.
+const drainTimeout = 200 * time.Millisecond
+
+// closeSockets lets the readers take what is already queued (the last
+// packets before a BYE may still sit in the socket under load), then
+// stops them and waits for them.
 func (ss *session) closeSockets() {
+	deadline := time.Now().Add(drainTimeout)
+	for _, st := range ss.streams {
+		for st.rtp != nil && queued(st.rtp) > 0 && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+	}
 	for _, st := range ss.streams {
 		if st.rtp != nil {
 			st.rtp.Close()
@@ -847,6 +861,12 @@ func (ss *session) refreshMeta() {
 				cp.Name = p.Names[0]
 			}
 			m.Participants = append(m.Participants, cp)
+		}
+	}
+	if ss.ciscoGUID != "" {
+		m.Vendor.CiscoGUID = ss.ciscoGUID
+		if m.Vendor.Vendor == "" {
+			m.Vendor.Vendor = siprec.VendorCisco
 		}
 	}
 	chans := make([]callrec.Channel, ss.channels)

@@ -8,13 +8,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
-)
 
-// CallrecNamespace is the XML namespace of callrec's own metadata
-// extension. The SRC puts <callrec:recorded userId="…"/> inside the
-// RFC 7865 <participant> of the recorded party when CallSpec.RecordedUserID
-// is set (RFC 7865 §6.12 allows extension elements from other namespaces).
-const CallrecNamespace = "urn:callrec:params:xml:ns:src:1"
+	"github.com/callrec/callrec/siprec"
+)
 
 // direction of the offered streams (RFC 3264 §5.1, siprec-interop.md §3.3).
 type direction int
@@ -187,7 +183,7 @@ func rfcMetadata(spec *CallSpec, v *ids, now time.Time, partial bool) string {
 		}
 		b.WriteString("</nameID>\n")
 		if i == 0 && spec.RecordedUserID != "" {
-			fmt.Fprintf(&b, "    <callrec:recorded xmlns:callrec=\"%s\" userId=\"%s\"/>\n", CallrecNamespace, esc(spec.RecordedUserID))
+			fmt.Fprintf(&b, "    <callrec:recorded xmlns:callrec=\"%s\" userId=\"%s\"/>\n", siprec.CallrecNamespace, esc(spec.RecordedUserID))
 		}
 		b.WriteString("  </participant>\n")
 	}

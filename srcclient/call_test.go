@@ -244,7 +244,7 @@ func TestCallRFC7866(t *testing.T) {
 				t.Errorf("label %s: sender %+v, want participant %d", label, p, i)
 			}
 		}
-		if !strings.Contains(string(b.Metadata), `<callrec:recorded xmlns:callrec="`+CallrecNamespace+`" userId="alice-42"/>`) {
+		if !strings.Contains(string(b.Metadata), `<callrec:recorded xmlns:callrec="`+siprec.CallrecNamespace+`" userId="alice-42"/>`) {
 			t.Errorf("metadata lacks the recorded-party extension")
 		}
 	})
