@@ -77,8 +77,22 @@ func call(t *testing.T, c *srcclient.Client, spec srcclient.CallSpec) *srcclient
 	return res
 }
 
-// assertDuration checks the file length against the media the client sent
-// (interfaces: duration within 40 ms).
+// span is how long the recording session lasted as the client saw it:
+// from the 2xx answer to its BYE. The file must last as long.
+func span(t *testing.T, res *srcclient.Result) time.Duration {
+	t.Helper()
+	end := res.ByeSent
+	if end.IsZero() {
+		end = res.ByeReceived
+	}
+	if res.Answered.IsZero() || end.IsZero() {
+		t.Fatalf("client did not record answer and BYE times: %+v", res)
+	}
+	return end.Sub(res.Answered)
+}
+
+// assertDuration checks the file length against the session's span
+// (issue 3: duration within 40 ms).
 func assertDuration(t *testing.T, got, want time.Duration) {
 	t.Helper()
 	if d := got - want; math.Abs(float64(d)) > float64(40*time.Millisecond) {

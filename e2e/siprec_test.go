@@ -144,7 +144,7 @@ func TestTwoStreamCalls(t *testing.T) {
 			if info.Channels != 2 || len(ch) != 2 || info.Rate != c.rate || info.Bits != 16 {
 				t.Fatalf("file has %d channels at %d Hz, %d bits; want 2 at %d, 16 bits", info.Channels, info.Rate, info.Bits, c.rate)
 			}
-			assertDuration(t, fileDuration(info.Frames, info.Rate), res.Duration)
+			assertDuration(t, fileDuration(info.Frames, info.Rate), span(t, res))
 			// Channel 1 is the recorded party (lowest label), channel 2 the other side.
 			off := res.Started.Sub(mustTime(t, r))
 			assertTone(t, "channel 1", ch[0], info.Rate, off+200*time.Millisecond, off+900*time.Millisecond, low, high)
@@ -353,7 +353,7 @@ func TestMalformedInputWhileAGoodCallRecords(t *testing.T) {
 	}
 	r := srv.recordingByCallID(res.CallID)
 	info, ch := srv.download(r)
-	assertDuration(t, fileDuration(info.Frames, info.Rate), res.Duration)
+	assertDuration(t, fileDuration(info.Frames, info.Rate), span(t, res))
 	off := res.Started.Sub(mustTime(t, r))
 	assertTone(t, "good call channel 1", ch[0], info.Rate, off+200*time.Millisecond, off+res.Duration-200*time.Millisecond, 400, 1000)
 	assertTone(t, "good call channel 2", ch[1], info.Rate, off+200*time.Millisecond, off+res.Duration-200*time.Millisecond, 1000, 400)

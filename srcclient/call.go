@@ -40,6 +40,7 @@ type call struct {
 	sdpVersion uint64
 	dir        direction
 	remote     atomic.Bool
+	byeAt      atomic.Int64 // unix nanoseconds when the SRS's BYE arrived
 	byeCh      chan struct{}
 }
 
@@ -123,6 +124,9 @@ func (c *Client) Call(ctx context.Context, spec CallSpec) (*Result, error) {
 		cl.bye(ctx, res)
 	}
 	res.RemoteBye = cl.remote.Load()
+	if at := cl.byeAt.Load(); at != 0 {
+		res.ByeReceived = time.Unix(0, at)
+	}
 	return res, runErr
 }
 
@@ -220,6 +224,7 @@ func (cl *call) waitAnswer(ctx context.Context, res *Result) (bool, error) {
 		defer t.Stop()
 	}
 	err := sess.WaitAnswer(waitCtx, sipgo.AnswerOptions{})
+	res.Answered = time.Now()
 	res.Cancelled = cancelled.Load()
 	if r := sess.InviteResponse; r != nil && !r.IsProvisional() {
 		res.Status, res.Reason = r.StatusCode, r.Reason
@@ -629,6 +634,7 @@ func (cl *call) bye(ctx context.Context, res *Result) {
 	defer cancel()
 	req := sip.NewRequest(sip.BYE, cl.remoteTarget())
 	req.AppendHeader(cl.contactHeader())
+	res.ByeSent = time.Now()
 	err := cl.sess.WriteBye(bctx, req)
 	var pe *sipgo.ErrDialogResponse
 	var ve sipgo.ErrDialogResponse
@@ -654,6 +660,7 @@ func (cl *call) remoteBye(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	if cl.remote.CompareAndSwap(false, true) {
+		cl.byeAt.Store(time.Now().UnixNano())
 		close(cl.byeCh)
 	}
 	if err := sess.ReadBye(req, tx); err != nil {

@@ -131,18 +131,21 @@ type StreamResult struct {
 
 // Result is the outcome of one call.
 type Result struct {
-	CallID    string
-	Status    int    // final status of the INVITE (e.g. 200, 488, 487)
-	Reason    string // its reason phrase
-	AnswerSDP []byte // SDP of the 2xx answer
-	Sent      map[string]uint64
-	Streams   []StreamResult
-	Started   time.Time     // start of media (after the ACK)
-	Duration  time.Duration // media duration actually run
-	ByeStatus int           // status of our BYE; 0 when none was answered
-	RemoteBye bool          // the SRS ended the session
-	Cancelled bool          // CANCEL was sent
-	Warnings  []string      // odd things that did not fail the call (e.g. a refused re-INVITE)
+	CallID      string
+	Status      int    // final status of the INVITE (e.g. 200, 488, 487)
+	Reason      string // its reason phrase
+	AnswerSDP   []byte // SDP of the 2xx answer
+	Sent        map[string]uint64
+	Streams     []StreamResult
+	Answered    time.Time     // when the final answer arrived
+	ByeSent     time.Time     // when our BYE left (zero when none was sent)
+	ByeReceived time.Time     // when the SRS's BYE arrived (zero when none came)
+	Started     time.Time     // start of media (after the ACK)
+	Duration    time.Duration // media duration actually run
+	ByeStatus   int           // status of our BYE; 0 when none was answered
+	RemoteBye   bool          // the SRS ended the session
+	Cancelled   bool          // CANCEL was sent
+	Warnings    []string      // odd things that did not fail the call (e.g. a refused re-INVITE)
 }
 
 // Failed reports whether the call did not do what was asked: the INVITE was

@@ -150,10 +150,10 @@ func nextLink(h string) string {
 
 // findCallID walks a decoded JSON value and returns the first string that
 // is one of ids (the SIP Call-IDs of the run), wherever the server keeps it.
-func findCallID(v any, ids map[string]bool) string {
+func findCallID(v any, ids map[string]time.Duration) string {
 	switch x := v.(type) {
 	case string:
-		if ids[x] {
+		if _, ok := ids[x]; ok {
 			return x
 		}
 	case map[string]any:

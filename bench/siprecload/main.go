@@ -78,7 +78,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.api, "api", "", "callrec REST API base URL (loopback only) to check the recordings, e.g. http://127.0.0.1:8080")
 	fs.StringVar(&c.tokenFile, "token-file", "", "file holding the admin API token")
 	fs.DurationVar(&c.settle, "settle", 5*time.Second, "wait this long after the last BYE before checking the recordings")
-	fs.DurationVar(&c.tolerance, "tolerance", 40*time.Millisecond, "allowed difference between a recording's duration and -duration")
+	fs.DurationVar(&c.tolerance, "tolerance", 40*time.Millisecond, "allowed difference between a recording's duration and its session's answer-to-BYE span as the client saw it (-duration when unknown)")
 	fs.StringVar(&c.label, "label", "", "free text for the table row (e.g. sqlite+fs)")
 	fs.StringVar(&c.jsonPath, "json", "", "also write the JSON summary to this file")
 	ports := fs.String("media-ports", "42000-42999", "local UDP port range for RTP")
@@ -280,7 +280,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 // runLoad places the calls and measures the processes.
-func runLoad(ctx context.Context, cfg config, client *srcclient.Client, stderr io.Writer) (*summary, map[string]bool, error) {
+func runLoad(ctx context.Context, cfg config, client *srcclient.Client, stderr io.Writer) (*summary, map[string]time.Duration, error) {
 	s := &summary{
 		Label: cfg.label, Date: time.Now().UTC(), Calls: cfg.n, Duration: cfg.duration.String(),
 		Ramp: cfg.ramp.String(), Transport: cfg.transport, StatusCounts: map[int]int{},
@@ -352,10 +352,10 @@ func runLoad(ctx context.Context, cfg config, client *srcclient.Client, stderr i
 		s.Client.LastError = ms.LastError.Error()
 	}
 
-	callIDs := map[string]bool{}
+	callIDs := map[string]time.Duration{} // Call-ID -> the session's own answer-to-BYE span
 	for i, r := range results {
 		if r != nil {
-			callIDs[r.CallID] = true
+			callIDs[r.CallID] = sessionSpan(r)
 			s.StatusCounts[r.Status]++
 			for _, n := range r.Sent {
 				s.PacketsSent += n
@@ -418,7 +418,21 @@ func sleepUntil(ctx context.Context, t time.Time) {
 // checkRecordings matches the recordings of the run to its calls by SIP
 // Call-ID (found anywhere in the list item, else in the details or
 // metadata) and checks each.
-func checkRecordings(ctx context.Context, api *apiClient, cfg config, s *summary, callIDs map[string]bool) (*recordingSummary, error) {
+// sessionSpan is how long the recording session lasted as the client saw
+// it, from the 2xx answer to its BYE: what the file must last. Zero when
+// unknown (the nominal duration is used then).
+func sessionSpan(r *srcclient.Result) time.Duration {
+	end := r.ByeSent
+	if end.IsZero() {
+		end = r.ByeReceived
+	}
+	if r.Answered.IsZero() || end.IsZero() {
+		return 0
+	}
+	return end.Sub(r.Answered)
+}
+
+func checkRecordings(ctx context.Context, api *apiClient, cfg config, s *summary, callIDs map[string]time.Duration) (*recordingSummary, error) {
 	from := s.Date.Add(-time.Minute)
 	to := time.Now().Add(time.Minute)
 	items, err := api.listRecordings(ctx, from, to)
@@ -455,7 +469,11 @@ func checkRecordings(ctx context.Context, api *apiClient, cfg config, s *summary
 			continue
 		}
 		matched[id] = true
-		checks = append(checks, checkRecording(rec, cfg.duration, cfg.tolerance))
+		want := callIDs[id]
+		if want == 0 {
+			want = cfg.duration
+		}
+		checks = append(checks, checkRecording(rec, want, cfg.tolerance))
 	}
 	if len(matched) == 0 && len(items) > 0 {
 		// The server exposes no Call-ID: fall back to the recordings made

@@ -171,7 +171,7 @@ func TestCheckRecordingsFollowsPagesAndMatchesCallIDs(t *testing.T) {
 	srv := fakeAPI(t, recs)
 	base, _ := url.Parse(srv.URL)
 	api := &apiClient{base: base, token: "tok", http: srv.Client()}
-	ids := map[string]bool{"call-1@127.0.0.1": true, "call-2@127.0.0.1": true, "call-3@127.0.0.1": true, "call-4@127.0.0.1": true, "call-5@127.0.0.1": true}
+	ids := map[string]time.Duration{"call-1@127.0.0.1": 0, "call-2@127.0.0.1": 0, "call-3@127.0.0.1": 0, "call-4@127.0.0.1": 0, "call-5@127.0.0.1": 0}
 	s := &summary{Date: now, Established: 5}
 	rs, err := checkRecordings(context.Background(), api, config{duration: 10 * time.Second, tolerance: 40 * time.Millisecond}, s, ids)
 	if err != nil {
