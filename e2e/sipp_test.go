@@ -29,8 +29,12 @@ func sippDir(t *testing.T) string {
 	tone.Sine(pcm, 8000, sippToneHz, 0.3, &phase)
 	ulaw := make([]byte, len(pcm))
 	g711.EncodeUlaw(ulaw, pcm)
-	if err := os.WriteFile(filepath.Join(dir, "tone.pcmu"), ulaw, 0o600); err != nil {
-		t.Fatal(err)
+	alaw := make([]byte, len(pcm))
+	g711.EncodeAlaw(alaw, pcm)
+	for name, b := range map[string][]byte{"tone.pcmu": ulaw, "tone.pcma": alaw} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return dir
 }
@@ -189,4 +193,43 @@ func TestSIPpCancel(t *testing.T) {
 	if want == "" || r.Callrec.EndReason != want {
 		t.Errorf("outcome %q, recording endReason %q", outcome, r.Callrec.EndReason)
 	}
+}
+
+// TestSIPpMidCallChanges: an UPDATE with partial metadata and a re-INVITE
+// that switches the first stream to PCMA and adds a third stream are
+// merged into the recording; the first channel's tone continues across
+// the codec change.
+func TestSIPpMidCallChanges(t *testing.T) {
+	srv := startServer(t, serverOpts{})
+	dir := sippDir(t)
+	if out, err := runSipp(t, srv, dir, "update-codec-stream.xml", "t1", "sipp-update-%u@e2e", 6800); err != nil {
+		t.Fatalf("sipp: %v\n%s", err, out)
+	}
+	r := srv.recordingByCallID("sipp-update-1@e2e")
+	if len(r.Callrec.Streams) != 3 {
+		t.Fatalf("streams %+v, want 3", r.Callrec.Streams)
+	}
+	if c := r.Callrec.Streams[0].Codec; c != "PCMA/8000" {
+		t.Errorf("stream 1 codec %q after the re-INVITE, want PCMA/8000", c)
+	}
+	if s := r.Callrec.Streams[2]; s.Label != "3" || s.Channel != 2 {
+		t.Errorf("added stream %+v, want label 3 on channel 2 (sent by the supervisor)", s)
+	}
+	var md map[string]any
+	srv.api("GET", "/v1/convergedRecordings/"+r.ID+"/metadata", nil, &md)
+	cr, _ := md["callrec"].(map[string]any)
+	raw, _ := cr["rawMetadata"].([]any)
+	if len(raw) != 3 {
+		t.Errorf("%d metadata bodies kept, want 3 (INVITE, UPDATE, re-INVITE)", len(raw))
+	}
+	all := toJSON(md)
+	for _, want := range []string{"Supervisor", `"kind":"codec"`, `"kind":"stream-added"`, `"kind":"update"`} {
+		if !strings.Contains(all, want) {
+			t.Errorf("metadata lacks %s", want)
+		}
+	}
+	info, ch := srv.download(r)
+	d := fileDuration(info.Frames, info.Rate)
+	assertTone(t, "PCMU before the change", ch[0], info.Rate, 300*time.Millisecond, 1300*time.Millisecond, sippToneHz)
+	assertTone(t, "PCMA after the change", ch[0], info.Rate, d-1200*time.Millisecond, d-200*time.Millisecond, sippToneHz)
 }
