@@ -286,9 +286,10 @@ func (s *Server) activeCount() int {
 	return len(s.sessions)
 }
 
-// loop is the one housekeeping goroutine: it flushes audio to the spool
-// files and enforces the media timeout and session timers for all
-// sessions, so nothing per packet needs a timer.
+// loop is the one housekeeping goroutine: it enforces the media timeout
+// and session timers for all sessions from their atomic last-packet
+// times, so nothing per packet needs a timer. Audio is flushed by each
+// session's own flusher (session.flushLoop).
 func (s *Server) loop(ctx context.Context) {
 	defer close(s.loopDone)
 	t := time.NewTicker(s.cfg.FlushInterval / 2)
@@ -310,11 +311,6 @@ func (s *Server) loop(ctx context.Context) {
 			if reason, why := ss.expired(now, s.cfg.MediaTimeout); reason != "" {
 				ss.log.Info("ending session", "reason", reason, "why", why)
 				go s.endSession(ss, reason, true)
-				continue
-			}
-			if err := ss.flush(now); err != nil {
-				ss.log.Error("writing audio failed", "err", err)
-				go s.endSession(ss, callrec.EndError, true)
 			}
 		}
 	}

@@ -28,6 +28,13 @@ import (
 	"github.com/callrec/callrec/siprec"
 )
 
+// reorderWindow is how long audio waits for late packets before it is
+// written. A recorder has no playout deadline, so it can wait longer than
+// a phone's jitter buffer; 500 ms fits the aligner's ring at every rate
+// without growing it, and with the 500 ms flush keeps a crash's loss
+// within one second.
+const reorderWindow = 500 * time.Millisecond
+
 // minSessionExpires is our Min-SE (RFC 4028 §5): shorter intervals get 422.
 const minSessionExpires = 90
 
@@ -43,7 +50,9 @@ type session struct {
 
 	dlg *sipgo.DialogServerSession
 
-	ended atomic.Bool
+	ended     atomic.Bool
+	flushStop chan struct{} // closed to stop flushLoop
+	flushDone chan struct{} // closed when flushLoop has returned
 
 	mu             sync.Mutex // guards everything below
 	rec            *callrec.Recording
@@ -206,6 +215,8 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	s.mu.Unlock()
 	s.met.started.Inc()
 	ss.startReaders()
+	ss.flushStop, ss.flushDone = make(chan struct{}), make(chan struct{})
+	go ss.flushLoop()
 	ss.log.Info("recording session started", "streams", len(ss.streams), "rate", ss.rate, "channels", ss.channels,
 		"transport", ss.transport, "user_agent", headerValue(req, "User-Agent"))
 
@@ -354,7 +365,7 @@ func (ss *session) setup(offer *siprec.SessionDescription, body *siprec.Body, re
 	// the set-up I/O above must not become leading silence.
 	start := s.now().UTC()
 	ss.rec.Start = start
-	mixer, err := mix.New(mix.Config{Rate: rate, Channels: nch, Start: start})
+	mixer, err := mix.New(mix.Config{Rate: rate, Channels: nch, Start: start, ReorderWindow: reorderWindow})
 	if err != nil {
 		ss.abort()
 		return 500, "Server Internal Error", err
@@ -806,6 +817,29 @@ func (ss *session) expired(now time.Time, timeout time.Duration) (callrec.EndRea
 	return "", ""
 }
 
+// flushLoop writes the session's audio every half FlushInterval. Each
+// session has its own flusher so that, when the CPU is short, writing
+// competes for the scheduler on equal terms with the stream readers
+// instead of one goroutine serving every session in turn and falling
+// behind the aligner's ring.
+func (ss *session) flushLoop() {
+	defer close(ss.flushDone)
+	t := time.NewTicker(ss.srv.cfg.FlushInterval / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-ss.flushStop:
+			return
+		case <-t.C:
+		}
+		if err := ss.flush(ss.srv.now()); err != nil {
+			ss.log.Error("writing audio failed", "err", err)
+			go ss.srv.endSession(ss, callrec.EndError, true)
+			return
+		}
+	}
+}
+
 // flush writes the aligned audio up to now (less the reorder window) to
 // the spool file and patches its header. It runs every half
 // FlushInterval, so a crash of the process loses at most the reorder
@@ -996,6 +1030,10 @@ func (s *Server) endSession(ss *session, reason callrec.EndReason, sendBye bool)
 				ss.log.Info("BYE to SRC failed", "err", err)
 			}
 		}()
+	}
+	if ss.flushStop != nil {
+		close(ss.flushStop)
+		<-ss.flushDone
 	}
 	ss.closeSockets()
 	ss.finalise(reason, end)
