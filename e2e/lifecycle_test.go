@@ -225,3 +225,36 @@ func TestVersionAndMigrate(t *testing.T) {
 		t.Errorf("second migrate: %q %v", out, err)
 	}
 }
+
+// TestGeneratedAdminToken: without CALLREC_ADMIN_TOKEN the first start
+// writes a generated token to <data-dir>/admin-token (mode 0600) and logs
+// the path, never the token; the token works and a wrong one gets 401.
+func TestGeneratedAdminToken(t *testing.T) {
+	srv := startServer(t, serverOpts{env: []string{"CALLREC_ADMIN_TOKEN="}})
+	path := filepath.Join(srv.dataDir, "admin-token")
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatalf("no token file: %v", err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("token file mode %v, want 0600", st.Mode().Perm())
+	}
+	b, _ := os.ReadFile(path)
+	token := strings.TrimSpace(string(b))
+	if len(token) < 32 {
+		t.Fatalf("token %q too short", token)
+	}
+	if !srv.logs.contains("created the first partner admin", path) {
+		t.Error("the token file's path is not logged")
+	}
+	if srv.logs.contains(token) {
+		t.Error("the token itself was logged")
+	}
+	if code, _, body := srv.api("GET", "/v1/admin/convergedRecordings", nil, nil); code != 401 {
+		t.Errorf("the env token of the harness must not work here: %d %s", code, body)
+	}
+	srv.token = token
+	if code, _, body := srv.api("GET", "/v1/admin/convergedRecordings", nil, nil); code != 200 {
+		t.Errorf("generated token refused: %d %s", code, body)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/callrec/callrec"
 )
 
 func invite(headers map[string]string, body string) *sip.Request {
@@ -66,5 +68,17 @@ func TestSessionTimer(t *testing.T) {
 		if got != c.want || code != c.code {
 			t.Errorf("Session-Expires %q: got %v %d, want %v %d", c.value, got, code, c.want, c.code)
 		}
+	}
+}
+
+// RFC 4028: a session not refreshed within Session-Expires ends.
+func TestSessionTimerExpiry(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	ss := &session{sessionExpires: 90 * time.Second, lastRefresh: t0}
+	if r, _ := ss.expired(t0.Add(89*time.Second), time.Minute); r != "" {
+		t.Fatalf("ended before the interval: %q", r)
+	}
+	if r, why := ss.expired(t0.Add(91*time.Second), time.Minute); r != callrec.EndError || why == "" {
+		t.Fatalf("got %q %q, want an error end for the expired session timer", r, why)
 	}
 }

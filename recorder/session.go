@@ -50,9 +50,8 @@ type session struct {
 
 	dlg *sipgo.DialogServerSession
 
-	ended     atomic.Bool
-	flushStop chan struct{} // closed to stop flushLoop
-	flushDone chan struct{} // closed when flushLoop has returned
+	ended    atomic.Bool
+	flushing atomic.Bool // a flush is running; flush itself takes mu and stops once ended
 
 	mu             sync.Mutex // guards everything below
 	rec            *callrec.Recording
@@ -215,8 +214,6 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	s.mu.Unlock()
 	s.met.started.Inc()
 	ss.startReaders()
-	ss.flushStop, ss.flushDone = make(chan struct{}), make(chan struct{})
-	go ss.flushLoop()
 	ss.log.Info("recording session started", "streams", len(ss.streams), "rate", ss.rate, "channels", ss.channels,
 		"transport", ss.transport, "user_agent", headerValue(req, "User-Agent"))
 
@@ -817,27 +814,23 @@ func (ss *session) expired(now time.Time, timeout time.Duration) (callrec.EndRea
 	return "", ""
 }
 
-// flushLoop writes the session's audio every half FlushInterval. Each
-// session has its own flusher so that, when the CPU is short, writing
-// competes for the scheduler on equal terms with the stream readers
+// startFlush runs one flush of the session's audio in its own goroutine,
+// unless the previous one is still running. The shared ticker calls it for
+// every session: with one goroutine per flush, writing competes for the
+// scheduler on equal terms with the stream readers when the CPU is short,
 // instead of one goroutine serving every session in turn and falling
-// behind the aligner's ring.
-func (ss *session) flushLoop() {
-	defer close(ss.flushDone)
-	t := time.NewTicker(ss.srv.cfg.FlushInterval / 2)
-	defer t.Stop()
-	for {
-		select {
-		case <-ss.flushStop:
-			return
-		case <-t.C:
-		}
-		if err := ss.flush(ss.srv.now()); err != nil {
+// behind the aligner's ring; and no session needs a timer of its own.
+func (ss *session) startFlush(now time.Time) {
+	if !ss.flushing.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer ss.flushing.Store(false)
+		if err := ss.flush(now); err != nil {
 			ss.log.Error("writing audio failed", "err", err)
 			go ss.srv.endSession(ss, callrec.EndError, true)
-			return
 		}
-	}
+	}()
 }
 
 // flush writes the aligned audio up to now (less the reorder window) to
@@ -1030,10 +1023,6 @@ func (s *Server) endSession(ss *session, reason callrec.EndReason, sendBye bool)
 				ss.log.Info("BYE to SRC failed", "err", err)
 			}
 		}()
-	}
-	if ss.flushStop != nil {
-		close(ss.flushStop)
-		<-ss.flushDone
 	}
 	ss.closeSockets()
 	ss.finalise(reason, end)
