@@ -286,10 +286,10 @@ func (s *Server) activeCount() int {
 	return len(s.sessions)
 }
 
-// loop is the one housekeeping goroutine: every half FlushInterval it
-// starts each session's flush (session.startFlush) and enforces the media
-// timeout and session timers from the streams' atomic last-packet times,
-// so nothing per packet or per session needs a timer.
+// loop is the one housekeeping goroutine: it enforces the media timeout
+// and session timers for all sessions from the streams' atomic
+// last-packet times, so nothing per packet needs a timer. Audio is
+// written by each session's own flusher (session.flushLoop).
 func (s *Server) loop(ctx context.Context) {
 	defer close(s.loopDone)
 	t := time.NewTicker(s.cfg.FlushInterval / 2)
@@ -311,9 +311,7 @@ func (s *Server) loop(ctx context.Context) {
 			if reason, why := ss.expired(now, s.cfg.MediaTimeout); reason != "" {
 				ss.log.Info("ending session", "reason", reason, "why", why)
 				go s.endSession(ss, reason, true)
-				continue
 			}
-			ss.startFlush(now)
 		}
 	}
 }

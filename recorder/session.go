@@ -50,8 +50,9 @@ type session struct {
 
 	dlg *sipgo.DialogServerSession
 
-	ended    atomic.Bool
-	flushing atomic.Bool // a flush is running; flush itself takes mu and stops once ended
+	ended     atomic.Bool
+	flushStop chan struct{} // closed to stop flushLoop
+	flushDone chan struct{} // closed when flushLoop has returned
 
 	mu             sync.Mutex // guards everything below
 	rec            *callrec.Recording
@@ -214,6 +215,8 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	s.mu.Unlock()
 	s.met.started.Inc()
 	ss.startReaders()
+	ss.flushStop, ss.flushDone = make(chan struct{}), make(chan struct{})
+	go ss.flushLoop()
 	ss.log.Info("recording session started", "streams", len(ss.streams), "rate", ss.rate, "channels", ss.channels,
 		"transport", ss.transport, "user_agent", headerValue(req, "User-Agent"))
 
@@ -814,23 +817,32 @@ func (ss *session) expired(now time.Time, timeout time.Duration) (callrec.EndRea
 	return "", ""
 }
 
-// startFlush runs one flush of the session's audio in its own goroutine,
-// unless the previous one is still running. The shared ticker calls it for
-// every session: with one goroutine per flush, writing competes for the
-// scheduler on equal terms with the stream readers when the CPU is short,
+// flushLoop writes the session's audio every half FlushInterval. Each
+// session has its own flusher so that, when the CPU is short, writing
+// competes for the scheduler on equal terms with the stream readers
 // instead of one goroutine serving every session in turn and falling
-// behind the aligner's ring; and no session needs a timer of its own.
-func (ss *session) startFlush(now time.Time) {
-	if !ss.flushing.CompareAndSwap(false, true) {
-		return
-	}
-	go func() {
-		defer ss.flushing.Store(false)
-		if err := ss.flush(now); err != nil {
+// behind the aligner's ring (measured at 2,000 calls: bench/RESULTS.md).
+// The timers of all sessions fire on the same wall-clock boundaries, so
+// one wakeup of an idle machine serves them all.
+func (ss *session) flushLoop() {
+	defer close(ss.flushDone)
+	every := ss.srv.cfg.FlushInterval / 2
+	t := time.NewTimer(time.Until(time.Now().Truncate(every).Add(every)))
+	defer t.Stop()
+	for {
+		select {
+		case <-ss.flushStop:
+			return
+		case <-t.C:
+		}
+		now := time.Now()
+		t.Reset(now.Truncate(every).Add(every).Sub(now))
+		if err := ss.flush(ss.srv.now()); err != nil {
 			ss.log.Error("writing audio failed", "err", err)
 			go ss.srv.endSession(ss, callrec.EndError, true)
+			return
 		}
-	}()
+	}
 }
 
 // flush writes the aligned audio up to now (less the reorder window) to
@@ -1023,6 +1035,10 @@ func (s *Server) endSession(ss *session, reason callrec.EndReason, sendBye bool)
 				ss.log.Info("BYE to SRC failed", "err", err)
 			}
 		}()
+	}
+	if ss.flushStop != nil {
+		close(ss.flushStop)
+		<-ss.flushDone
 	}
 	ss.closeSockets()
 	ss.finalise(reason, end)
