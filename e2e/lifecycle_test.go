@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -158,10 +159,32 @@ func TestSourceNotAllowed(t *testing.T) {
 	})
 }
 
-// TestOptionsAndHealth: OPTIONS answers 200 with Supported: siprec;
+// TestHealthAndMetrics: OPTIONS answers 200 with Supported: siprec;
 // /healthz, /readyz and /metrics answer.
 func TestHealthAndMetrics(t *testing.T) {
 	srv := startServer(t, serverOpts{})
+	conn, err := net.Dial("udp", srv.siprec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	local := conn.LocalAddr().String()
+	options := "OPTIONS sip:srs@" + srv.siprec + " SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP " + local + ";branch=z9hG4bK-e2e-options\r\n" +
+		"From: <sip:probe@" + local + ">;tag=e2e\r\nTo: <sip:srs@" + srv.siprec + ">\r\n" +
+		"Call-ID: e2e-options@127.0.0.1\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+	if _, err := conn.Write([]byte(options)); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 4096)
+	n, err := conn.Read(buf)
+	if err != nil {
+		t.Fatalf("no answer to OPTIONS: %v", err)
+	}
+	if ans := string(buf[:n]); !strings.HasPrefix(ans, "SIP/2.0 200") || !strings.Contains(ans, "siprec") {
+		t.Errorf("OPTIONS answer:\n%s", ans)
+	}
 	for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
 		res, err := http.Get(srv.httpURL + p)
 		if err != nil {
