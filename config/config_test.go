@@ -130,3 +130,19 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSettingValues feeds arbitrary values to every setting through the
+// environment: Load never panics and a refusal is one line naming it.
+func FuzzSettingValues(f *testing.F) {
+	for _, seed := range []string{"20000-39999", "1GiB", "60s", "127.0.0.1:5070", "10.0.0.0/8,::1", "debug", "-", "9-", "1e99KiB", ""} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		for _, s := range settings {
+			_, err := Load(nil, env(map[string]string{EnvName(s.name): v}), io.Discard)
+			if err != nil && (strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "--"+s.name)) {
+				t.Fatalf("%s=%q: error %q is not one line naming the setting", s.name, v, err)
+			}
+		}
+	})
+}
