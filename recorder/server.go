@@ -83,11 +83,15 @@ type Server struct {
 	udpUp    atomic.Bool
 	tcpUp    atomic.Bool
 
-	stop     context.CancelFunc
-	loopDone chan struct{}
-	wg       sync.WaitGroup // finalisations and listeners in flight
-	sipDone  chan struct{}
-	localIPs sync.Map // peer IP -> local IP facing it
+	stop      context.CancelFunc
+	loopDone  chan struct{}
+	listeners sync.WaitGroup // the two SIP listener goroutines
+	// finalising counts sessions being finalised (guarded by mu); idle is
+	// signalled when it drops to zero. A WaitGroup would not do: a BYE may
+	// start a finalisation while Shutdown already waits.
+	finalising int
+	idle       *sync.Cond
+	localIPs   sync.Map // peer IP -> local IP facing it
 }
 
 // New validates cfg and prepares a server; Start binds the sockets.
@@ -129,8 +133,8 @@ func New(cfg Config, store Store, blobs Blobs) (*Server, error) {
 		now:      cfg.Now,
 		bindIP:   bindIP,
 		sessions: map[string]*session{},
-		sipDone:  make(chan struct{}),
 	}
+	s.idle = sync.NewCond(&s.mu)
 	s.met = newMetrics(s)
 	if cfg.Registry != nil {
 		if err := s.met.register(cfg.Registry); err != nil {
@@ -178,11 +182,11 @@ func (s *Server) Start(ctx context.Context) error {
 	loopCtx, stop := context.WithCancel(context.Background())
 	s.stop = stop
 	s.loopDone = make(chan struct{})
-	s.wg.Add(2)
+	s.listeners.Add(2)
 	s.udpUp.Store(true)
 	s.tcpUp.Store(true)
 	go func() {
-		defer s.wg.Done()
+		defer s.listeners.Done()
 		err := srv.ServeUDP(udp)
 		s.udpUp.Store(false)
 		if err != nil && !s.draining.Load() {
@@ -190,7 +194,7 @@ func (s *Server) Start(ctx context.Context) error {
 		}
 	}()
 	go func() {
-		defer s.wg.Done()
+		defer s.listeners.Done()
 		err := srv.ServeTCP(tcp)
 		s.tcpUp.Store(false)
 		if err != nil && !s.draining.Load() {
@@ -276,7 +280,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.ua != nil {
 		s.ua.Close()
 	}
-	s.wg.Wait()
+	s.listeners.Wait()
+	s.mu.Lock()
+	for s.finalising > 0 {
+		s.idle.Wait()
+	}
+	s.mu.Unlock()
 	return nil
 }
 

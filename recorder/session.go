@@ -1017,13 +1017,19 @@ func (s *Server) endSession(ss *session, reason callrec.EndReason, sendBye bool)
 	if !ss.ended.CompareAndSwap(false, true) {
 		return
 	}
-	s.wg.Add(1)
-	defer s.wg.Done()
 	s.mu.Lock()
 	if s.sessions[ss.callID] == ss {
 		delete(s.sessions, ss.callID)
 	}
+	s.finalising++
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		if s.finalising--; s.finalising == 0 {
+			s.idle.Broadcast()
+		}
+		s.mu.Unlock()
+	}()
 	var byeDone chan struct{}
 	if sendBye && ss.dlg != nil {
 		byeDone = make(chan struct{})
