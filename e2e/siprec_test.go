@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"io"
 	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -357,6 +359,15 @@ func TestMalformedInputWhileAGoodCallRecords(t *testing.T) {
 	off := res.Started.Sub(mustTime(t, r))
 	assertTone(t, "good call channel 1", ch[0], info.Rate, off+200*time.Millisecond, off+res.Duration-200*time.Millisecond, 400, 1000)
 	assertTone(t, "good call channel 2", ch[1], info.Rate, off+200*time.Millisecond, off+res.Duration-200*time.Millisecond, 1000, 400)
+	res2, err := http.Get(srv.httpURL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := io.ReadAll(res2.Body)
+	res2.Body.Close()
+	if strings.Contains(string(m), "callrec_sip_malformed_messages_total 0\n") || !strings.Contains(string(m), "callrec_sip_malformed_messages_total") {
+		t.Errorf("malformed SIP datagrams not counted in /metrics")
+	}
 	var dropped uint64
 	for _, s := range r.Callrec.Streams {
 		if s.Stats.Gaps != 0 {

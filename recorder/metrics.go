@@ -2,6 +2,7 @@ package recorder
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -16,6 +17,8 @@ type metrics struct {
 	started  prometheus.Counter
 	ended    *prometheus.CounterVec
 	rejected *prometheus.CounterVec
+
+	parseErrors atomic.Uint64 // SIP messages the stack could not parse
 
 	mu       sync.Mutex
 	finished callrec.StreamStats
@@ -40,10 +43,13 @@ func (m *metrics) register(r prometheus.Registerer) error {
 	active := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "callrec_siprec_sessions_active", Help: "SIPREC recording sessions in progress.",
 	}, func() float64 { return float64(m.srv.activeCount()) })
+	parseErrors := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "callrec_sip_malformed_messages_total", Help: "SIP messages dropped because they could not be parsed.",
+	}, func() float64 { return float64(m.parseErrors.Load()) })
 	freePorts := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "callrec_rtp_port_pairs_free", Help: "RTP/RTCP port pairs of --rtp-ports not in use.",
 	}, func() float64 { return float64(m.srv.ports.free()) })
-	for _, c := range []prometheus.Collector{m.started, m.ended, m.rejected, active, freePorts, m} {
+	for _, c := range []prometheus.Collector{m.started, m.ended, m.rejected, active, freePorts, parseErrors, m} {
 		if err := r.Register(c); err != nil {
 			return err
 		}

@@ -147,15 +147,21 @@ func New(cfg Config, store Store, blobs Blobs) (*Server, error) {
 // Start binds the SIP listeners (UDP and TCP) and starts the housekeeping
 // loop. It returns once both listeners are bound.
 func (s *Server) Start(ctx context.Context) error {
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("callrec-srs"))
+	// The SIP stack logs through a rate limit: peers decide how often it
+	// has something to say.
+	sipLog := slog.New(newLimitHandler(s.log.Handler(), 10*time.Second, 5, &s.met.parseErrors)).With("component", "sipgo")
+	sip.SetDefaultLogger(sipLog)
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("callrec-srs"),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog)))
 	if err != nil {
 		return fmt.Errorf("recorder: sip user agent: %w", err)
 	}
-	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(s.log.With("component", "sipgo")))
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(sipLog))
 	if err != nil {
 		return fmt.Errorf("recorder: sip server: %w", err)
 	}
-	client, err := sipgo.NewClient(ua, sipgo.WithClientLogger(s.log.With("component", "sipgo")))
+	client, err := sipgo.NewClient(ua, sipgo.WithClientLogger(sipLog))
 	if err != nil {
 		return fmt.Errorf("recorder: sip client: %w", err)
 	}

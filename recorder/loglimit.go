@@ -1,0 +1,94 @@
+package recorder
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// limitHandler is the slog handler for the SIP stack's own logs. A peer
+// controls how often those fire (a flood of malformed datagrams logs one
+// error each, payload included), so each message text may log at most
+// burst records per interval; the rest are counted and reported in the
+// next record that passes. Records of the message "failed to parse" are
+// also counted for the malformed-SIP metric.
+type limitHandler struct {
+	next     slog.Handler
+	interval time.Duration
+	burst    int
+	parseErr *atomic.Uint64
+	state    *limitState
+}
+
+type limitState struct {
+	mu      sync.Mutex
+	windows map[string]*limitWindow
+}
+
+type limitWindow struct {
+	start      time.Time
+	count      int
+	suppressed int
+}
+
+// maxLimitKeys bounds the per-message table (messages are fixed strings of
+// the SIP stack, so this is a guard, not a working limit).
+const maxLimitKeys = 256
+
+func newLimitHandler(next slog.Handler, interval time.Duration, burst int, parseErr *atomic.Uint64) *limitHandler {
+	return &limitHandler{next: next, interval: interval, burst: burst, parseErr: parseErr,
+		state: &limitState{windows: map[string]*limitWindow{}}}
+}
+
+// Enabled implements slog.Handler.
+func (h *limitHandler) Enabled(ctx context.Context, l slog.Level) bool { return h.next.Enabled(ctx, l) }
+
+// Handle implements slog.Handler.
+func (h *limitHandler) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "failed to parse" && h.parseErr != nil {
+		h.parseErr.Add(1)
+	}
+	st := h.state
+	st.mu.Lock()
+	w := st.windows[r.Message]
+	if w == nil {
+		if len(st.windows) >= maxLimitKeys {
+			st.windows = map[string]*limitWindow{}
+		}
+		w = &limitWindow{start: r.Time}
+		st.windows[r.Message] = w
+	}
+	if r.Time.Sub(w.start) >= h.interval {
+		w.start, w.count = r.Time, 0
+	}
+	w.count++
+	if w.count > h.burst {
+		w.suppressed++
+		st.mu.Unlock()
+		return nil
+	}
+	suppressed := w.suppressed
+	w.suppressed = 0
+	st.mu.Unlock()
+	if suppressed > 0 {
+		r = r.Clone()
+		r.AddAttrs(slog.Int("suppressed_since_last", suppressed))
+	}
+	return h.next.Handle(ctx, r)
+}
+
+// WithAttrs implements slog.Handler.
+func (h *limitHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	c := *h
+	c.next = h.next.WithAttrs(as)
+	return &c
+}
+
+// WithGroup implements slog.Handler.
+func (h *limitHandler) WithGroup(name string) slog.Handler {
+	c := *h
+	c.next = h.next.WithGroup(name)
+	return &c
+}
