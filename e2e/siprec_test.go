@@ -26,8 +26,8 @@ func ports() [2]int {
 	return p
 }
 
-// TestTwoStreamCalls records real two-stream SIPREC calls from our Go SRC
-// through the real binary and checks the files: channel count, rate,
+// TestTwoStreamCalls records real two-stream SIPREC calls (R36: one stream
+// per party) from our Go SRC through the real binary and checks the files: channel count, rate,
 // duration within 40 ms, each channel its own tone and not the other's,
 // pause intervals silent, gaps counted.
 func TestTwoStreamCalls(t *testing.T) {

@@ -76,7 +76,9 @@ func labelLess(a, b string) bool {
 
 // assignChannels decides which file channel (0-based) each audio stream is
 // written to. One stream: mono. Two or more: channel 0 holds the recorded
-// party's streams, channel 1 the others (interfaces.md). It returns the
+// party's streams, channel 1 the others (interfaces.md). R36: a recorded
+// call brings one stream per party (what the user says, what the other
+// side says), so the usual file is the user left and the other side right. It returns the
 // channel per stream (same order as labels), the channel count, and the id
 // of the recorded participant ("" when unknown).
 func assignChannels(labels []string, md *siprec.Metadata, vendor callrec.VendorData) ([]int, int, string) {
