@@ -211,9 +211,6 @@ func (s *Server) Start(ctx context.Context) error {
 	return nil
 }
 
-// Addr reports the SIP listen address.
-func (s *Server) Addr() string { return s.cfg.Listen }
-
 // Ready returns nil when the SIP listeners are up, not draining, and the
 // disk has room; otherwise the reason.
 func (s *Server) Ready() error {

@@ -408,7 +408,7 @@ func chooseCodec(m siprec.Media) (siprec.Format, *siprec.Format, bool) {
 
 // bindStream binds a socket pair for st, before the answer names its port.
 func (ss *session) bindStream(st *stream, m siprec.Media, sessionAddr netip.Addr) error {
-	rtp, rtcp, err := ss.srv.ports.bindPair(ss.bindAddr())
+	rtp, rtcp, err := ss.srv.ports.bindPair(ss.srv.bindIP)
 	if err != nil {
 		return err
 	}
@@ -425,10 +425,6 @@ func (ss *session) openStream(st *stream, m siprec.Media, sessionAddr netip.Addr
 	}
 	st.mx = ss.mixer.AddStream(st.label, st.channel)
 	return ss.setCodecs(st, m)
-}
-
-func (ss *session) bindAddr() netip.Addr {
-	return ss.srv.bindIP
 }
 
 func (ss *session) setPeer(st *stream, m siprec.Media, sessionAddr netip.Addr) {

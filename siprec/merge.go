@@ -23,7 +23,7 @@ func (m *Metadata) Merge(u *Metadata) {
 	}
 	u = u.clone()
 	for _, g := range u.Groups {
-		dst := findGroup(m, g.ID)
+		dst := find(m.Groups, g.ID, groupID)
 		if dst == nil {
 			m.Groups = append(m.Groups, g)
 			continue
@@ -32,7 +32,7 @@ func (m *Metadata) Merge(u *Metadata) {
 		setIf(&dst.AssociateTime, g.AssociateTime)
 	}
 	for _, s := range u.Sessions {
-		dst := findSession(m, s.ID)
+		dst := find(m.Sessions, s.ID, sessionID)
 		if dst == nil {
 			m.Sessions = append(m.Sessions, s)
 			continue
@@ -71,7 +71,7 @@ func (m *Metadata) Merge(u *Metadata) {
 		}
 	}
 	for _, s := range u.Streams {
-		dst := findStream(m, s.ID)
+		dst := find(m.Streams, s.ID, streamID)
 		if dst == nil {
 			m.Streams = append(m.Streams, s)
 			continue
@@ -102,33 +102,6 @@ func setIf(dst *string, v string) {
 	if v != "" {
 		*dst = v
 	}
-}
-
-func findGroup(m *Metadata, id string) *Group {
-	for i := range m.Groups {
-		if m.Groups[i].ID == id {
-			return &m.Groups[i]
-		}
-	}
-	return nil
-}
-
-func findSession(m *Metadata, id string) *Session {
-	for i := range m.Sessions {
-		if m.Sessions[i].ID == id {
-			return &m.Sessions[i]
-		}
-	}
-	return nil
-}
-
-func findStream(m *Metadata, id string) *Stream {
-	for i := range m.Streams {
-		if m.Streams[i].ID == id {
-			return &m.Streams[i]
-		}
-	}
-	return nil
 }
 
 // clone returns a deep copy of m, so that merged state never shares slices

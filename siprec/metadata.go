@@ -349,47 +349,45 @@ func (b *mdBuilder) stream(n *node) {
 // of first mention) when the document refers to one it did not describe.
 
 func (b *mdBuilder) groupByID(id string) *Group {
-	for i := range b.m.Groups {
-		if b.m.Groups[i].ID == id {
-			return &b.m.Groups[i]
-		}
-	}
-	b.m.Groups = append(b.m.Groups, Group{ID: id})
-	return &b.m.Groups[len(b.m.Groups)-1]
+	return findOrAdd(&b.m.Groups, id, groupID, func(id string) Group { return Group{ID: id} })
 }
 
 func (b *mdBuilder) sessionByID(id string) *Session {
-	for i := range b.m.Sessions {
-		if b.m.Sessions[i].ID == id {
-			return &b.m.Sessions[i]
-		}
-	}
-	b.m.Sessions = append(b.m.Sessions, Session{ID: id})
-	return &b.m.Sessions[len(b.m.Sessions)-1]
+	return findOrAdd(&b.m.Sessions, id, sessionID, func(id string) Session { return Session{ID: id} })
 }
 
 func (b *mdBuilder) participantByID(id string) *Participant {
-	return participantByID(&b.m.Participants, id)
-}
-
-func participantByID(ps *[]Participant, id string) *Participant {
-	for i := range *ps {
-		if (*ps)[i].ID == id {
-			return &(*ps)[i]
-		}
-	}
-	*ps = append(*ps, Participant{ID: id})
-	return &(*ps)[len(*ps)-1]
+	return findOrAdd(&b.m.Participants, id, participantID, func(id string) Participant { return Participant{ID: id} })
 }
 
 func (b *mdBuilder) streamByID(id string) *Stream {
-	for i := range b.m.Streams {
-		if b.m.Streams[i].ID == id {
-			return &b.m.Streams[i]
+	return findOrAdd(&b.m.Streams, id, streamID, func(id string) Stream { return Stream{ID: id} })
+}
+
+func groupID(g *Group) string             { return g.ID }
+func sessionID(s *Session) string         { return s.ID }
+func participantID(p *Participant) string { return p.ID }
+func streamID(s *Stream) string           { return s.ID }
+func streamLabel(s *Stream) string        { return s.Label }
+
+// find returns the element of list whose key is k, or nil; the pointer
+// refers into list.
+func find[T any](list []T, k string, key func(*T) string) *T {
+	for i := range list {
+		if key(&list[i]) == k {
+			return &list[i]
 		}
 	}
-	b.m.Streams = append(b.m.Streams, Stream{ID: id})
-	return &b.m.Streams[len(b.m.Streams)-1]
+	return nil
+}
+
+// findOrAdd is find, appending mk(k) to the list when k is absent.
+func findOrAdd[T any](list *[]T, k string, key func(*T) string, mk func(string) T) *T {
+	if e := find(*list, k, key); e != nil {
+		return e
+	}
+	*list = append(*list, mk(k))
+	return &(*list)[len(*list)-1]
 }
 
 func appendUnique(list []string, v string) []string {
@@ -438,12 +436,7 @@ func (m *Metadata) IsPartial() bool {
 // opaque tokens compared exactly (RFC 4574); the pointer refers into
 // m.Streams.
 func (m *Metadata) StreamByLabel(label string) *Stream {
-	for i := range m.Streams {
-		if m.Streams[i].Label == label {
-			return &m.Streams[i]
-		}
-	}
-	return nil
+	return find(m.Streams, label, streamLabel)
 }
 
 // SenderOf returns the first participant that sends streamID, or nil. The
@@ -464,10 +457,5 @@ func (m *Metadata) SenderOf(streamID string) *Participant {
 
 // Participant returns the participant with the given id, or nil.
 func (m *Metadata) Participant(id string) *Participant {
-	for i := range m.Participants {
-		if m.Participants[i].ID == id {
-			return &m.Participants[i]
-		}
-	}
-	return nil
+	return find(m.Participants, id, participantID)
 }

@@ -285,12 +285,24 @@ func (bd *band) adaptHighScale(c int32) {
 	bd.det = scale(bd.nb, 10)
 }
 
+// state is what an encoder and a decoder keep between octets: the two
+// sub-band ADPCM states and the QMF delay line (transmit or receive).
+type state struct {
+	low, high band
+	x         qmfLine
+}
+
+// reset puts the state in the reset state of the Recommendation.
+func (st *state) reset() {
+	*st = state{}
+	st.low.det = detlReset
+	st.high.det = dethReset
+}
+
 // Decoder decodes a G.722 stream at 64 kbit/s into 16 kHz PCM. The zero
 // value is not ready for use; call NewDecoder.
 type Decoder struct {
-	low, high band
-	// x is the receive QMF delay line; each octet appends rl+rh, rl-rh.
-	x qmfLine
+	state // x is the receive QMF delay line; each octet appends rl+rh, rl-rh
 }
 
 // NewDecoder returns a decoder in the reset state of the Recommendation.
@@ -302,11 +314,7 @@ func NewDecoder() *Decoder {
 
 // Reset returns the decoder to its initial state, as at the start of a
 // stream (for instance after an SSRC change).
-func (d *Decoder) Reset() {
-	*d = Decoder{}
-	d.low.det = detlReset
-	d.high.det = dethReset
-}
+func (d *Decoder) Reset() { d.reset() }
 
 // Decode decodes the octets of src into dst, two samples per octet, and
 // returns the number of samples written. It decodes min(len(src),
@@ -346,9 +354,7 @@ func (d *Decoder) Decode(dst []int16, src []byte) int {
 // Encoder encodes 16 kHz PCM as a G.722 stream at 64 kbit/s. The zero value
 // is not ready for use; call NewEncoder.
 type Encoder struct {
-	low, high band
-	// x is the transmit QMF delay line.
-	x qmfLine
+	state // x is the transmit QMF delay line
 }
 
 // NewEncoder returns an encoder in the reset state of the Recommendation.
@@ -359,11 +365,7 @@ func NewEncoder() *Encoder {
 }
 
 // Reset returns the encoder to its initial state.
-func (e *Encoder) Reset() {
-	*e = Encoder{}
-	e.low.det = detlReset
-	e.high.det = dethReset
-}
+func (e *Encoder) Reset() { e.reset() }
 
 // Encode encodes pairs of samples of src into one octet each and returns
 // the number of octets written: min(len(src)/2, len(dst)). A trailing odd
