@@ -61,13 +61,6 @@ const (
 	OwnerOrg         = "org"
 )
 
-// Org is a customer organisation (tenant).
-type Org struct {
-	ID      string
-	Name    string
-	Created time.Time
-}
-
 // Recording is one recording session's result: the stored file and all it
 // is known about. Times are UTC.
 type Recording struct {
@@ -92,7 +85,12 @@ type Recording struct {
 	SHA256               string // hex digest of the finished file
 	BlobKey              string // key of the audio in the blob store
 	SpoolPath            string // local file while recording
-	Meta                 Metadata
+	LocationID           string // the owner's location, when known
+	// ExpiresAt is when retention deletes the recording (R3, R9); zero
+	// means kept without limit. Hold (X3) stops every deletion.
+	ExpiresAt time.Time
+	Hold      bool
+	Meta      Metadata
 }
 
 // Metadata is everything known about the recorded call, kept as JSON with
@@ -220,22 +218,4 @@ type RecordingQuery struct {
 	BeforeStart time.Time
 	BeforeID    string
 	Limit       int // 0: no limit
-}
-
-// Roles a token can hold. Only RolePartnerAdmin exists until the control
-// plane brings the full role model; the bootstrap partner admin also has
-// compliance-officer rights over every org (interfaces.md, "First admin").
-const (
-	RolePartnerAdmin      = "partnerAdmin"
-	RoleComplianceOfficer = "complianceOfficer"
-)
-
-// Token is an API bearer token. Only its SHA-256 hash is stored.
-type Token struct {
-	ID      string
-	Hash    string // hex SHA-256 of the bearer value
-	Name    string
-	Role    string
-	OrgID   string // the org it belongs to; empty for a partner admin
-	Created time.Time
 }
