@@ -93,7 +93,7 @@ type Kind[T any] struct {
 var (
 	Orgs = Kind[callrec.Org]{Name: "org",
 		id: func(o *callrec.Org) string { return o.ID }, org: func(o *callrec.Org) string { return o.ID },
-		keys: func(o *callrec.Org) []string { return []string{"orgname:" + fold(o.Name)} }}
+		keys: func(o *callrec.Org) []string { return []string{OrgNameKey(o.Name)} }}
 	Locations = Kind[callrec.Location]{Name: "location",
 		id: func(l *callrec.Location) string { return l.ID }, org: func(l *callrec.Location) string { return l.OrgID },
 		keys: func(l *callrec.Location) []string { return []string{"location:" + l.OrgID + ":" + fold(l.Name)} }}
@@ -299,3 +299,6 @@ func dedupe(keys []string) []string {
 
 // IsNotFound says whether err is a not-found error.
 func IsNotFound(err error) bool { return errors.Is(err, callrec.ErrNotFound) }
+
+// OrgNameKey is the lookup key of an org's name (global, case-insensitive).
+func OrgNameKey(name string) string { return "orgname:" + fold(name) }

@@ -2,13 +2,16 @@ package sqlite_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	"github.com/callrec/callrec"
+	"github.com/callrec/callrec/directory"
 	"github.com/google/uuid"
 )
 
@@ -72,6 +75,96 @@ func FuzzTopicFilter(f *testing.F) {
 		want := strings.Contains(strings.ToLower(topic), strings.ToLower(query))
 		if (len(got) == 1) != want {
 			t.Fatalf("topic %q, query %q: matched %d recordings, want match = %v", topic, query, len(got), want)
+		}
+	})
+}
+
+// errRollback ends FuzzTxPut's transactions so every input starts from
+// the same state.
+var errRollback = errors.New("fuzz: roll back")
+
+// FuzzTxPut checks Tx.Put on arbitrary kinds, ids, keys and data: it
+// stores exactly what is storable (non-empty text PostgreSQL can hold,
+// JSON data) and reads back the same bytes by id and by key; anything
+// else is refused as invalid (or a conflict, for the default org's name
+// key), never stored half, never a panic. Kind "org" also decodes the
+// data as an org.
+func FuzzTxPut(f *testing.F) {
+	for _, seed := range [][4]string{
+		{"person", "p-1", "email:alice@example.com", `{"ID":"p-1","Emails":["alice@example.com"]}`},
+		{"location", "loc-1", "location:org:århus", `{"Name":"Århus","Address":{"city":"Aarhus"}}`},
+		{"org", "org-2", "orgname:acme", `{"ID":"org-2","Name":"Acme","Created":"2025-01-02T03:04:05Z"}`},
+		{"org", "org-3", "orgname:x", `{"ID":"other","Name":"X"}`},
+		{"org", "org-4", "orgname:default", `{"ID":"org-4","Name":"Default"}`},
+		{"person", "p-2", "orgname:default", `{}`},
+		{"provider", "prov-1", "provider:acme", `not json`},
+		{"trunk", "t\x00", "trunk:a", `{}`},
+		{"person", "p-3", "email:caf\xe9", `{}`},
+		{"person", "p-4", "email:a@b", "{\"Name\":\"\xff\"}"},
+		{"", "p-5", "k", `{}`},
+		{"job", "j-1", "", `[1, 2.5, null, "x"]`},
+	} {
+		f.Add(seed[0], seed[1], seed[2], seed[3])
+	}
+	ctx := context.Background()
+	s := openTemp(f)
+	f.Cleanup(func() { s.Close() })
+	if _, err := s.Migrate(ctx); err != nil {
+		f.Fatalf("Migrate: %v", err)
+	}
+	org, err := s.EnsureOrg(ctx, callrec.DefaultOrgName)
+	if err != nil {
+		f.Fatalf("EnsureOrg: %v", err)
+	}
+	storable := func(v string) bool { return v != "" && utf8.ValidString(v) && !strings.ContainsRune(v, 0) }
+	f.Fuzz(func(t *testing.T, kind, id, key, data string) {
+		r := directory.Record{Kind: kind, ID: id, OrgID: org.ID, Keys: []string{key}, Data: []byte(data)}
+		if kind == directory.Orgs.Name {
+			r.OrgID = id
+		}
+		var putErr error
+		err := s.Update(ctx, func(tx directory.Tx) error {
+			putErr = tx.Put(ctx, r)
+			if putErr != nil {
+				if _, err := tx.Get(ctx, kind, id); !errors.Is(err, callrec.ErrNotFound) && !(kind == "org" && id == org.ID) {
+					return fmt.Errorf("refused record is stored: Get error = %v", err)
+				}
+				return errRollback
+			}
+			got, err := tx.Get(ctx, kind, id)
+			if err != nil {
+				return fmt.Errorf("Get after Put: %w", err)
+			}
+			byKey, err := tx.Lookup(ctx, key)
+			if err != nil {
+				return fmt.Errorf("Lookup after Put: %w", err)
+			}
+			for _, g := range []directory.Record{got, byKey} {
+				if g.Kind != kind || g.ID != id || g.OrgID != r.OrgID || string(g.Data) != data || len(g.Keys) != 1 || g.Keys[0] != key {
+					return fmt.Errorf("read back %+v, want %+v", g, r)
+				}
+			}
+			return errRollback
+		})
+		if !errors.Is(err, errRollback) {
+			t.Fatal(err)
+		}
+		basic := storable(kind) && storable(id) && storable(key) && utf8.ValidString(data) && !strings.Contains(data, "\x00") && json.Valid([]byte(data))
+		switch {
+		case putErr == nil:
+			if !basic {
+				t.Fatalf("Put(%q, %q, key %q, data %q) stored what it should refuse", kind, id, key, data)
+			}
+		case errors.Is(putErr, callrec.ErrInvalid):
+			if basic && kind != directory.Orgs.Name {
+				t.Fatalf("Put(%q, %q, key %q, data %q) refused storable input: %v", kind, id, key, data, putErr)
+			}
+		case errors.Is(putErr, callrec.ErrConflict):
+			if key != "orgname:"+callrec.DefaultOrgName && kind != directory.Orgs.Name {
+				t.Fatalf("Put(%q, %q, key %q) conflicts with nothing: %v", kind, id, key, putErr)
+			}
+		default:
+			t.Fatalf("Put(%q, %q, key %q, data %q) error = %v, want nil, ErrInvalid or ErrConflict", kind, id, key, data, putErr)
 		}
 	})
 }

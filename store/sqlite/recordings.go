@@ -17,9 +17,9 @@ import (
 // writes, in the order of recordingArgs and scanRecording.
 const recordingColumns = `id, org_id, sip_call_id, status, topic, topic_fold, owner_id, owner_type, owner_email,
 	start_us, stop_us, created_us, duration_ms, size_bytes, sample_rate, channels, format, partial,
-	end_reason, sha256, blob_key, spool_path, meta`
+	end_reason, sha256, blob_key, spool_path, meta, location_id, expires_us, hold`
 
-const numRecordingColumns = 23
+const numRecordingColumns = 26
 
 // maxTopicQuery bounds RecordingQuery.Topic (SQLite refuses LIKE patterns
 // over 50,000 bytes; nobody searches for a topic that long).
@@ -54,7 +54,7 @@ func recordingArgs(r *callrec.Recording) ([]any, error) {
 		{"id", r.ID}, {"org id", r.OrgID}, {"SIP Call-ID", r.SIPCallID}, {"topic", r.Topic},
 		{"owner id", r.OwnerID}, {"owner type", r.OwnerType}, {"owner email", r.OwnerEmail},
 		{"format", r.Format}, {"end reason", string(r.EndReason)}, {"sha256", r.SHA256},
-		{"blob key", r.BlobKey}, {"spool path", r.SpoolPath},
+		{"blob key", r.BlobKey}, {"spool path", r.SpoolPath}, {"location id", r.LocationID},
 	}
 	for _, f := range texts {
 		if err := checkText(f.name, f.v); err != nil {
@@ -64,7 +64,7 @@ func recordingArgs(r *callrec.Recording) ([]any, error) {
 	for _, f := range []struct {
 		name string
 		v    time.Time
-	}{{"start", r.Start}, {"stop", r.Stop}, {"created", r.Created}} {
+	}{{"start", r.Start}, {"stop", r.Stop}, {"created", r.Created}, {"expires", r.ExpiresAt}} {
 		if err := checkTime(f.name, f.v); err != nil {
 			return nil, err
 		}
@@ -78,6 +78,7 @@ func recordingArgs(r *callrec.Recording) ([]any, error) {
 		micros(r.Start), nullMicros(r.Stop), nullMicros(r.Created), r.DurationMS, r.SizeBytes,
 		r.SampleRate, r.Channels, r.Format, r.Partial,
 		string(r.EndReason), r.SHA256, r.BlobKey, r.SpoolPath, string(meta),
+		r.LocationID, nullMicros(r.ExpiresAt), r.Hold,
 	}, nil
 }
 
@@ -90,16 +91,18 @@ func scanRecording(row scanner) (callrec.Recording, error) {
 		meta                 []byte
 		start                int64
 		stop, created        sql.NullInt64
+		expires              sql.NullInt64
 	)
 	err := row.Scan(&r.ID, &r.OrgID, &r.SIPCallID, &r.Status, &r.Topic, &topicFold, &r.OwnerID, &r.OwnerType, &r.OwnerEmail,
 		&start, &stop, &created, &r.DurationMS, &r.SizeBytes, &r.SampleRate, &r.Channels, &r.Format, &r.Partial,
-		&endReason, &r.SHA256, &r.BlobKey, &r.SpoolPath, &meta)
+		&endReason, &r.SHA256, &r.BlobKey, &r.SpoolPath, &meta, &r.LocationID, &expires, &r.Hold)
 	if err != nil {
 		return r, err
 	}
 	r.Start = fromMicros(start)
 	r.Stop = fromNullMicros(stop)
 	r.Created = fromNullMicros(created)
+	r.ExpiresAt = fromNullMicros(expires)
 	r.EndReason = callrec.EndReason(endReason)
 	if err := json.Unmarshal(meta, &r.Meta); err != nil {
 		return r, fmt.Errorf("recording %s: metadata: %w", r.ID, err)
@@ -150,7 +153,8 @@ func (s *Store) CreateRecording(ctx context.Context, r *callrec.Recording) error
 
 // UpdateRecording replaces every field of the stored recording r.ID (all
 // but the ID are mutable) with those of r; callrec.ErrNotFound when no such
-// recording exists.
+// recording exists. Hold and ExpiresAt are fields like the others: a
+// caller holding an old copy puts their old values back.
 func (s *Store) UpdateRecording(ctx context.Context, r *callrec.Recording) error {
 	args, err := recordingArgs(r)
 	if err != nil {

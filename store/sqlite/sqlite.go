@@ -1,6 +1,8 @@
-// Package sqlite is callrec's embedded state store: orgs, API tokens and
-// recordings in one SQLite file (modernc.org/sqlite, pure Go), with the
-// schema kept by goose migrations embedded in the binary.
+// Package sqlite is callrec's embedded state store: orgs, API tokens,
+// recordings, and the control plane's JSON documents and audit log (the
+// directory.Store contract: View and Update transactions) in one SQLite
+// file (modernc.org/sqlite, pure Go), with the schema kept by goose
+// migrations embedded in the binary.
 //
 // One write connection serialises every write inside the process (SQLite
 // allows one writer at a time; queueing in Go beats "database is locked"),
@@ -111,7 +113,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 // Migrate applies every pending migration, each in its own transaction,
 // and returns the versions it applied in order (none when the schema is
-// current).
+// current). It then writes the control-plane document of every org that
+// has none (orgs made before migration 00002), with EnsureOrg's defaults.
 func (s *Store) Migrate(ctx context.Context) ([]int64, error) {
 	results, err := s.goose.Up(ctx)
 	applied := make([]int64, 0, len(results))
@@ -122,6 +125,9 @@ func (s *Store) Migrate(ctx context.Context) ([]int64, error) {
 	}
 	if err != nil {
 		return applied, fmt.Errorf("sqlite: migrate %s: %w", s.path, err)
+	}
+	if err := s.writeMissingOrgDocuments(ctx); err != nil {
+		return applied, fmt.Errorf("sqlite: migrate %s: org documents: %w", s.path, err)
 	}
 	return applied, nil
 }

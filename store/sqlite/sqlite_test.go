@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/callrec/callrec"
+	"github.com/callrec/callrec/directory"
 	"github.com/callrec/callrec/store/sqlite"
 	"github.com/callrec/callrec/store/storetest"
 	"github.com/google/uuid"
@@ -203,5 +204,125 @@ func BenchmarkUpdateRecording(b *testing.B) {
 		if err := s.UpdateRecording(ctx, r); err != nil {
 			b.Fatalf("UpdateRecording: %v", err)
 		}
+	}
+}
+
+// TestControlPlaneQueriesUseIndexes checks that the document lists, the
+// audit log's filters and the retention worker's query are served by an
+// index in their order, without sorting.
+func TestControlPlaneQueriesUseIndexes(t *testing.T) {
+	s := openTemp(t)
+	defer s.Close()
+	if _, err := s.Migrate(t.Context()); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	cases := []struct {
+		name, query string
+		audit       directory.AuditQuery
+		index       string
+	}{
+		{"objects of a kind in every org", "objects", directory.AuditQuery{}, "objects_kind_seq"},
+		{"objects of a kind in one org", "org objects", directory.AuditQuery{}, "objects_kind_org_seq"},
+		{"expired recordings", "expired", directory.AuditQuery{}, "recordings_expires"},
+		{"audit of every org", "audit", directory.AuditQuery{Max: 100}, "audit_time"},
+		{"audit of one org", "audit", directory.AuditQuery{OrgID: "o", Start: 100, Max: 100}, "audit_org_time"},
+		{"audit of an org in a time range", "audit", directory.AuditQuery{OrgID: "o", From: time.Now().Add(-time.Hour), To: time.Now()}, "audit_org_time"},
+		{"audit of one object", "audit", directory.AuditQuery{ObjectType: "person", ObjectID: "p1"}, "audit_object_time"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			plans, err := sqlite.ExplainControlPlane(t.Context(), s, c.audit)
+			if err != nil {
+				t.Fatalf("explain: %v", err)
+			}
+			plan := plans[c.query]
+			if !strings.Contains(plan, "INDEX "+c.index) {
+				t.Errorf("plan does not use %s:\n%s", c.index, plan)
+			}
+			if strings.Contains(plan, "TEMP B-TREE") {
+				t.Errorf("plan sorts in a temporary b-tree:\n%s", plan)
+			}
+		})
+	}
+}
+
+// TestMigrationKeepsOldRows builds a database as the recorder of issue 3
+// left it (migration 00001 only, the default org, a token and a
+// recording) and checks that migrating gives the org its control-plane
+// document with EnsureOrg's defaults and the old rows their new fields'
+// zero values.
+func TestMigrationKeepsOldRows(t *testing.T) {
+	ctx := t.Context()
+	s := openTemp(t)
+	defer s.Close()
+	if err := sqlite.MigrateTo(ctx, s, 1); err != nil {
+		t.Fatalf("migrate to 1: %v", err)
+	}
+	orgID := uuid.NewString()
+	created := time.Date(2025, 1, 15, 8, 30, 0, 0, time.UTC)
+	start := time.Date(2025, 2, 1, 10, 0, 0, 0, time.UTC)
+	for _, stmt := range []struct {
+		query string
+		args  []any
+	}{
+		{`INSERT INTO orgs (id, name, created_us) VALUES ($1, $2, $3)`, []any{orgID, callrec.DefaultOrgName, created.UnixMicro()}},
+		{`INSERT INTO tokens (id, hash, name, role, org_id, created_us) VALUES ($1, $2, $3, $4, NULL, $5)`,
+			[]any{"tok-1", "abc123", "bootstrap partner admin", callrec.RolePartnerAdmin, created.UnixMicro()}},
+		{`INSERT INTO recordings (id, org_id, sip_call_id, status, topic, topic_fold, owner_id, owner_type, owner_email,
+			start_us, stop_us, created_us, duration_ms, size_bytes, sample_rate, channels, format, partial,
+			end_reason, sha256, blob_key, spool_path, meta)
+			VALUES ($1, $2, 'call-1', 'available', 'Old call', 'old call', '', 'org', '', $3, NULL, NULL, 1000, 16044, 8000, 2, 'WAV', FALSE,
+			'bye', '', 'k', '', '{"participants":null,"streams":null,"channels":null,"pauseIntervals":null,"dtmf":null,"vendor":{}}')`,
+			[]any{"rec-1", orgID, start.UnixMicro()}},
+	} {
+		if err := sqlite.Exec(ctx, s, stmt.query, stmt.args...); err != nil {
+			t.Fatalf("seed %q: %v", stmt.query, err)
+		}
+	}
+	applied, err := s.Migrate(ctx)
+	if err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	if len(applied) != 1 || applied[0] != 2 {
+		t.Errorf("Migrate applied %v, want [2]", applied)
+	}
+	want := callrec.Org{ID: orgID, Name: callrec.DefaultOrgName, Created: created, PartnerID: callrec.RootPartner,
+		Region: "US", Language: callrec.DefaultLanguage, Recording: callrec.DefaultOrgRecording()}
+	var doc *callrec.Org
+	err = s.View(ctx, func(tx directory.Tx) error {
+		var err error
+		doc, err = directory.Orgs.Get(ctx, tx, orgID, orgID)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("directory.Orgs.Get of the old default org: %v", err)
+	}
+	if !doc.Created.Equal(created) {
+		t.Errorf("org document created = %v, want the row's %v", doc.Created, created)
+	}
+	doc.Created = created
+	if *doc != want {
+		t.Errorf("org document = %+v, want %+v", *doc, want)
+	}
+	if o, err := s.EnsureOrg(ctx, callrec.DefaultOrgName); err != nil || o.ID != orgID {
+		t.Errorf("EnsureOrg(default) after migrating = %+v, %v; want %s", o, err, orgID)
+	}
+	tok, err := s.TokenByHash(ctx, "abc123")
+	if err != nil {
+		t.Fatalf("TokenByHash of the old token: %v", err)
+	}
+	if tok.ID != "tok-1" || tok.PartnerID != "" || tok.PersonID != "" || tok.Email != "" || tok.LocationIDs != nil || !tok.Expires.IsZero() {
+		t.Errorf("old token after migrating = %+v, want its new fields empty", tok)
+	}
+	rec, err := s.GetRecording(ctx, "rec-1")
+	if err != nil {
+		t.Fatalf("GetRecording of the old recording: %v", err)
+	}
+	if rec.LocationID != "" || !rec.ExpiresAt.IsZero() || rec.Hold || rec.Topic != "Old call" || !rec.Start.Equal(start) {
+		t.Errorf("old recording after migrating = %+v, want its new fields empty", rec)
+	}
+	// Migrating again changes nothing and keeps the document.
+	if again, err := s.Migrate(ctx); err != nil || len(again) != 0 {
+		t.Errorf("second Migrate = %v, %v; want nothing applied", again, err)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/callrec/callrec"
+	"github.com/callrec/callrec/directory"
 	"github.com/google/uuid"
 )
 
@@ -46,6 +47,12 @@ type Store interface {
 	TokenByHash(ctx context.Context, hash string) (*callrec.Token, error)
 	// CountTokensByRole counts the tokens holding role.
 	CountTokensByRole(ctx context.Context, role string) (int, error)
+	// ListTokens returns the tokens of an org and/or a partner ("" = any), oldest first.
+	ListTokens(ctx context.Context, orgID, partnerID string) ([]callrec.Token, error)
+	// DeleteToken revokes a token (callrec.ErrNotFound if absent).
+	DeleteToken(ctx context.Context, id string) error
+	// DeleteTokensOfPerson revokes every token of a person and returns how many.
+	DeleteTokensOfPerson(ctx context.Context, personID string) (int, error)
 
 	// CreateRecording stores a new recording (callrec.ErrConflict on a duplicate ID).
 	CreateRecording(ctx context.Context, r *callrec.Recording) error
@@ -57,6 +64,14 @@ type Store interface {
 	ListRecordings(ctx context.Context, q callrec.RecordingQuery) ([]callrec.Recording, error)
 	// DeleteRecording removes a recording (callrec.ErrNotFound if absent).
 	DeleteRecording(ctx context.Context, id string) error
+	// ExpiredRecordings returns up to limit recordings due for deletion at
+	// now: expired, not on hold, not purged; soonest expiry first.
+	ExpiredRecordings(ctx context.Context, now time.Time, limit int) ([]callrec.Recording, error)
+	// SetRecordingOwner sets a recording's owner, location and expiry.
+	SetRecordingOwner(ctx context.Context, id, ownerType, ownerID, ownerEmail, locationID string, expiresAt time.Time) error
+
+	// View and Update run the control plane's document transactions.
+	directory.Store
 }
 
 // Run runs the suite. open must return a new, empty store that has not been
@@ -92,6 +107,34 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("ListPagination", func(t *testing.T) { testPagination(t, migrated(t)) })
 	t.Run("DeleteRecording", func(t *testing.T) { testDelete(t, migrated(t)) })
 	t.Run("ConcurrentWrites", func(t *testing.T) { testConcurrentWrites(t, migrated(t)) })
+
+	t.Run("TokenFieldsRoundTrip", func(t *testing.T) { testTokenFields(t, migrated(t)) })
+	t.Run("ExpiredTokenIsNotFound", func(t *testing.T) { testTokenExpiry(t, migrated(t)) })
+	t.Run("ListTokensFilters", func(t *testing.T) { testListTokens(t, migrated(t)) })
+	t.Run("DeleteTokens", func(t *testing.T) { testDeleteTokens(t, migrated(t)) })
+
+	t.Run("TxPutGetReplace", func(t *testing.T) { testTxPutGet(t, migrated(t)) })
+	t.Run("TxPutInvalid", func(t *testing.T) { testTxPutInvalid(t, migrated(t)) })
+	t.Run("TxListInFirstStoredOrder", func(t *testing.T) { testTxListOrder(t, migrated(t)) })
+	t.Run("TxLookupByKey", func(t *testing.T) { testTxLookup(t, migrated(t)) })
+	t.Run("TxKeyConflictsAcrossKindsAndOrgs", func(t *testing.T) { testTxKeyConflicts(t, migrated(t)) })
+	t.Run("TxRePutReplacesKeys", func(t *testing.T) { testTxKeyReplacement(t, migrated(t)) })
+	t.Run("TxDeleteFreesKeys", func(t *testing.T) { testTxDelete(t, migrated(t)) })
+	t.Run("TxOrgPutKeepsOrgRegistry", func(t *testing.T) { testTxOrgRegistry(t, migrated(t)) })
+	t.Run("TxOrgDeleteRefusedWhileInUse", func(t *testing.T) { testTxOrgDelete(t, migrated(t)) })
+	t.Run("EnsureOrgWritesDefaultDocument", func(t *testing.T) { testEnsureOrgDocument(t, migrated(t)) })
+	t.Run("UpdateRollsBackOnError", func(t *testing.T) { testRollbackOnError(t, migrated(t)) })
+	t.Run("UpdateRollsBackOnPanic", func(t *testing.T) { testRollbackOnPanic(t, migrated(t)) })
+	t.Run("ViewIsReadOnly", func(t *testing.T) { testViewReadOnly(t, migrated(t)) })
+	t.Run("ViewSeesOneSnapshot", func(t *testing.T) { testViewSnapshot(t, migrated(t)) })
+	t.Run("ConcurrentUpdatesSerialise", func(t *testing.T) { testConcurrentUpdates(t, migrated(t)) })
+
+	t.Run("AuditAppendFillsIDAndTime", func(t *testing.T) { testAuditAppend(t, migrated(t)) })
+	t.Run("AuditListFiltersAndPages", func(t *testing.T) { testAuditList(t, migrated(t)) })
+
+	t.Run("R9_SetRetention", func(t *testing.T) { testSetRetention(t, migrated(t)) })
+	t.Run("ExpiredRecordings", func(t *testing.T) { testExpiredRecordings(t, migrated(t)) })
+	t.Run("SetRecordingOwner", func(t *testing.T) { testSetRecordingOwner(t, migrated(t)) })
 }
 
 func testMigrate(t *testing.T, s Store) {
@@ -235,7 +278,7 @@ func testTokens(t *testing.T, s Store) {
 	if err := s.CreateToken(ctx, officer); err != nil {
 		t.Fatalf("CreateToken with id and org: %v", err)
 	}
-	if *officer != wantOfficer {
+	if !reflect.DeepEqual(*officer, wantOfficer) {
 		t.Errorf("CreateToken changed a token with ID and Created set: %+v, want %+v", *officer, wantOfficer)
 	}
 	for _, want := range []*callrec.Token{admin, officer} {
@@ -246,11 +289,7 @@ func testTokens(t *testing.T, s Store) {
 		if got.Created.Location() != time.UTC || !got.Created.Equal(want.Created) {
 			t.Errorf("token %s created = %v, want %v in UTC", want.Name, got.Created, want.Created)
 		}
-		g, w := *got, *want
-		g.Created, w.Created = time.Time{}, time.Time{}
-		if g != w {
-			t.Errorf("TokenByHash = %+v, want %+v", g, w)
-		}
+		checkToken(t, got, want)
 	}
 	if _, err := s.TokenByHash(ctx, hashOf("never issued")); !errors.Is(err, callrec.ErrNotFound) {
 		t.Errorf("TokenByHash(unknown) error = %v, want ErrNotFound", err)
@@ -309,6 +348,9 @@ func fullRecording(id, orgID string, start time.Time) *callrec.Recording {
 		SHA256:     hashOf("audio"),
 		BlobKey:    orgID + "/2025/03/10/" + id + ".wav",
 		SpoolPath:  "/var/lib/callrec/spool/" + id + ".wav",
+		LocationID: "Y2lzY29zcGFyazovL3VzL0xPQ0FUSU9OLzE",
+		ExpiresAt:  start.Add(callrec.FreeRetention + 123456*time.Microsecond),
+		Hold:       true,
 		Meta: callrec.Metadata{
 			SessionIDs:    []string{"hVpd7YQgRW2nD22h7q60JQ=="},
 			SIPSessionIDs: []string{"ab30317f1a784dc48ff824d0d3715d86;remote=47755a9de7794ba387653f2099600ef2"},
@@ -357,7 +399,7 @@ func checkRecording(t *testing.T, got, want *callrec.Recording) {
 	for _, tm := range []struct {
 		name      string
 		got, want time.Time
-	}{{"Start", got.Start, want.Start}, {"Stop", got.Stop, want.Stop}, {"Created", got.Created, want.Created}} {
+	}{{"Start", got.Start, want.Start}, {"Stop", got.Stop, want.Stop}, {"Created", got.Created, want.Created}, {"ExpiresAt", got.ExpiresAt, want.ExpiresAt}} {
 		if tm.got.Location() != time.UTC {
 			t.Errorf("recording %s: %s location = %v, want UTC", want.ID, tm.name, tm.got.Location())
 		}
@@ -366,8 +408,8 @@ func checkRecording(t *testing.T, got, want *callrec.Recording) {
 		}
 	}
 	g, w := *got, *want
-	g.Start, g.Stop, g.Created = time.Time{}, time.Time{}, time.Time{}
-	w.Start, w.Stop, w.Created = time.Time{}, time.Time{}, time.Time{}
+	g.Start, g.Stop, g.Created, g.ExpiresAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	w.Start, w.Stop, w.Created, w.ExpiresAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	gv, wv := reflect.ValueOf(g), reflect.ValueOf(w)
 	for i := range gv.NumField() {
 		if !reflect.DeepEqual(gv.Field(i).Interface(), wv.Field(i).Interface()) {
@@ -478,6 +520,8 @@ func testRecordingInvalid(t *testing.T, s Store) {
 		{"topic not UTF-8", func(r *callrec.Recording) { r.Topic = "caf\xe9" }},
 		{"NUL in SIP Call-ID", func(r *callrec.Recording) { r.SIPCallID = "abc\x00def" }},
 		{"stop after year 9999", func(r *callrec.Recording) { r.Stop = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }},
+		{"expiry after year 9999", func(r *callrec.Recording) { r.ExpiresAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }},
+		{"location id not UTF-8", func(r *callrec.Recording) { r.LocationID = "loc\xff" }},
 		{"start before year 1", func(r *callrec.Recording) { r.Start = time.Date(0, 12, 31, 0, 0, 0, 0, time.UTC) }},
 		{"metadata time after year 9999", func(r *callrec.Recording) {
 			r.Meta.Events = append(r.Meta.Events, callrec.SessionEvent{Time: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), Kind: "invite"})
