@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/callrec/callrec"
@@ -94,7 +95,8 @@ type deleteBody struct {
 
 // deleteRecording is DELETE /v1/convergedRecordings/{id} (§10.7): the audio
 // is deleted for good and the row stays with status purged, visible to
-// compliance officers only. Repeating it is harmless.
+// compliance officers only. Repeating it is harmless (and not audited
+// again).
 func (s *server) deleteRecording(w http.ResponseWriter, r *http.Request, tok *callrec.Token) error {
 	var body deleteBody
 	if err := decodeBody(r, &body, false); err != nil {
@@ -103,15 +105,24 @@ func (s *server) deleteRecording(w http.ResponseWriter, r *http.Request, tok *ca
 	if utf8.RuneCountInString(body.Comment) > maxComment {
 		return badRequestf("comment must be at most %d characters", maxComment)
 	}
-	rec, err := s.visible(r.Context(), tok, r.PathValue("id"))
+	rec, acc, err := s.visible(r.Context(), s.accessFor(tok), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	if !Allowed(tok, rec, ActionPurge) {
+	already := rec.Status == callrec.StatusPurged
+	if !acc.Delete && !already {
 		return forbidden("The token may not delete this recording")
 	}
+	before := stateOf(rec)
 	if err := s.purgeOne(r.Context(), rec); err != nil {
 		return err
+	}
+	if !already {
+		after := stateOf(rec)
+		after.Status, after.Reason, after.Comment = callrec.StatusPurged, body.Reason, body.Comment
+		if err := s.auditRecordings(r.Context(), tok, actionDelete, []recChange{{rec, before, after}}); err != nil {
+			return err
+		}
 	}
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "recording purged",
 		slog.String("recording", rec.ID), slog.String("org", rec.OrgID), slog.String("token", tok.ID),
@@ -156,7 +167,7 @@ type bulkAction struct {
 	name    string // softDelete, restore, purge
 	allFlag string // trashAll, restoreAll, purgeAll
 	all     func(*bulkBody) bool
-	act     Action
+	audit   string // the audit action
 	from    string // the status it moves recordings out of
 	to      string // the status it moves them to
 	// refuse returns why a recording in status st cannot take the action
@@ -167,7 +178,7 @@ type bulkAction struct {
 var (
 	softDeleteAction = bulkAction{
 		name: "softDelete", allFlag: "trashAll", all: func(b *bulkBody) bool { return b.TrashAll },
-		act: ActionSoftDelete, from: callrec.StatusAvailable, to: callrec.StatusDeleted,
+		audit: actionSoftDelete, from: callrec.StatusAvailable, to: callrec.StatusDeleted,
 		refuse: func(id, st string) error {
 			if st == callrec.StatusPurged {
 				return conflictf("Recording %s is purged and cannot be moved to the recycle bin", quote(id))
@@ -177,7 +188,7 @@ var (
 	}
 	restoreAction = bulkAction{
 		name: "restore", allFlag: "restoreAll", all: func(b *bulkBody) bool { return b.RestoreAll },
-		act: ActionSoftDelete, from: callrec.StatusDeleted, to: callrec.StatusAvailable,
+		audit: actionRestore, from: callrec.StatusDeleted, to: callrec.StatusAvailable,
 		refuse: func(id, st string) error {
 			if st == callrec.StatusPurged {
 				return conflictf("Recording %s is purged and cannot be restored", quote(id))
@@ -187,7 +198,7 @@ var (
 	}
 	purgeAction = bulkAction{
 		name: "purge", allFlag: "purgeAll", all: func(b *bulkBody) bool { return b.PurgeAll },
-		act: ActionPurge, from: callrec.StatusDeleted, to: callrec.StatusPurged,
+		audit: actionPurge, from: callrec.StatusDeleted, to: callrec.StatusPurged,
 		refuse: func(id, st string) error {
 			if st == callrec.StatusAvailable {
 				return conflictf("Recording %s is not in the recycle bin; move it there with softDelete first", quote(id))
@@ -274,25 +285,35 @@ func (s *server) purge(w http.ResponseWriter, r *http.Request, tok *callrec.Toke
 // bulk runs softDelete, restore or purge. With recordingIds every id is
 // checked first (404 when not visible, 403 when not allowed, 409 when its
 // status refuses the action) and only then are they changed. With the
-// "all" flag every recording of ownerEmail in the from status moves.
+// "all" flag every recording in the from status moves: of ownerEmail for
+// admins, of the caller for users. Each change is audited (X4).
 func (s *server) bulk(w http.ResponseWriter, r *http.Request, tok *callrec.Token, a *bulkAction) error {
 	var body bulkBody
 	if err := decodeBody(r, &body, true); err != nil {
 		return err
 	}
-	if err := validateBulk(a, &body, isAdmin(tok)); err != nil {
+	admin := isAdmin(tok)
+	if err := validateBulk(a, &body, admin); err != nil {
 		return err
 	}
 	ctx := r.Context()
+	acc := s.accessFor(tok)
 	var targets []callrec.Recording
 	if a.all(&body) {
-		org, err := orgScope(tok, r.URL.Query().Get("orgId"))
+		org, err := s.recordingOrgScope(r, tok)
 		if err != nil {
 			return err
 		}
 		q := callrec.RecordingQuery{OrgID: org, OwnerEmail: body.OwnerEmail, Statuses: []string{a.from}}
-		targets, err = s.collect(ctx, q, 0, func(rec *callrec.Recording) bool {
-			return rec.Status == a.from && Allowed(tok, rec, a.act)
+		if !admin {
+			q.OwnerID = tok.PersonID
+			if q.OwnerID == "" {
+				q.OwnerID = "\x00none" // a token of no person owns nothing
+			}
+		}
+		targets, err = s.collect(ctx, q, 0, func(rec *callrec.Recording) (bool, error) {
+			ra, err := acc.of(ctx, rec)
+			return rec.Status == a.from && ra.Delete, err
 		})
 		if err != nil {
 			return err
@@ -304,23 +325,26 @@ func (s *server) bulk(w http.ResponseWriter, r *http.Request, tok *callrec.Token
 				continue
 			}
 			seen[id] = true
-			rec, err := s.visible(ctx, tok, id)
+			rec, ra, err := s.visible(ctx, acc, id)
 			if err != nil {
 				return err
-			}
-			if !Allowed(tok, rec, a.act) {
-				return forbidden(fmt.Sprintf("The token may not %s recording %s", a.name, quote(id)))
 			}
 			if err := a.refuse(id, rec.Status); err != nil {
 				return err
 			}
-			if rec.Status != a.to {
-				targets = append(targets, *rec)
+			if rec.Status == a.to {
+				continue // already there: nothing to do, nothing to audit
 			}
+			if !ra.Delete {
+				return forbidden(fmt.Sprintf("The token may not %s recording %s", a.name, quote(id)))
+			}
+			targets = append(targets, *rec)
 		}
 	}
+	changes := make([]recChange, 0, len(targets))
 	for i := range targets {
 		rec := &targets[i]
+		before := stateOf(rec)
 		var err error
 		if a.to == callrec.StatusPurged {
 			err = s.purgeOne(ctx, rec)
@@ -332,8 +356,15 @@ func (s *server) bulk(w http.ResponseWriter, r *http.Request, tok *callrec.Token
 			}
 		}
 		if err != nil {
-			return err
+			// Audit what was done before the failure.
+			return errors.Join(err, s.auditRecordings(ctx, tok, a.audit, changes))
 		}
+		after := stateOf(rec)
+		after.Status = a.to
+		changes = append(changes, recChange{rec, before, after})
+	}
+	if err := s.auditRecordings(ctx, tok, a.audit, changes); err != nil {
+		return err
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "recordings "+a.name,
 		slog.Int("count", len(targets)), slog.String("token", tok.ID),
@@ -351,8 +382,11 @@ type reassignBody struct {
 }
 
 // reassign is POST /v1/convergedRecordings/reassign (§10.11). The new
-// owner must be a user of the org; people come with the control plane, so
-// until then every reassignOwnerEmail is refused with 400.
+// owner must be a person of the recordings' org (any of their emails);
+// each recording's owner, owner email and location become the person's,
+// and its expiry follows the person's plan (reassignExpiry: never sooner
+// than 30 days from now when the plan has a limit, R9). Every change is
+// audited (X4).
 func (s *server) reassign(w http.ResponseWriter, r *http.Request, tok *callrec.Token) error {
 	var body reassignBody
 	if err := decodeBody(r, &body, true); err != nil {
@@ -375,28 +409,30 @@ func (s *server) reassign(w http.ResponseWriter, r *http.Request, tok *callrec.T
 		return forbidden("Reassigning recordings needs an admin token")
 	}
 	ctx := r.Context()
-	org, err := orgScope(tok, r.URL.Query().Get("orgId"))
+	org, err := s.recordingOrgScope(r, tok)
 	if err != nil {
 		return err
 	}
-	newOwner, err := s.users.PersonByEmail(ctx, org, body.ReassignOwnerEmail)
-	if errors.Is(err, callrec.ErrNotFound) || (err == nil && newOwner == nil) {
+	newOwner, err := s.personByEmail(ctx, org, body.ReassignOwnerEmail)
+	if isNotFound(err) {
 		return badRequestf("reassignOwnerEmail %s is not a user of the org", quote(body.ReassignOwnerEmail))
 	}
 	if err != nil {
 		return fmt.Errorf("api: reassign: look up %s: %w", body.ReassignOwnerEmail, err)
 	}
+	ownerID := parseOwnerID(body.OwnerID)
 
 	// ownerEmail wins over ownerID when both are given (§10.11).
 	ownerMatch := func(rec *callrec.Recording) bool {
 		switch {
 		case body.OwnerEmail != "":
-			return rec.OwnerEmail == body.OwnerEmail
+			return strings.EqualFold(rec.OwnerEmail, body.OwnerEmail)
 		case body.OwnerID != "":
-			return rec.OwnerID == body.OwnerID
+			return rec.OwnerID == ownerID
 		}
 		return true
 	}
+	acc := s.accessFor(tok)
 	var targets []callrec.Recording
 	if len(body.RecordingIDs) > 0 {
 		seen := map[string]bool{}
@@ -405,7 +441,7 @@ func (s *server) reassign(w http.ResponseWriter, r *http.Request, tok *callrec.T
 				continue
 			}
 			seen[id] = true
-			rec, err := s.visible(ctx, tok, id)
+			rec, _, err := s.visible(ctx, acc, id)
 			if err != nil {
 				return err
 			}
@@ -415,13 +451,13 @@ func (s *server) reassign(w http.ResponseWriter, r *http.Request, tok *callrec.T
 			targets = append(targets, *rec)
 		}
 	} else {
-		q := callrec.RecordingQuery{OrgID: org, OwnerEmail: body.OwnerEmail,
-			Statuses: []string{callrec.StatusAvailable, callrec.StatusDeleted}}
+		q := callrec.RecordingQuery{OrgID: org, Statuses: []string{callrec.StatusAvailable, callrec.StatusDeleted}}
 		if body.OwnerEmail == "" {
-			q.OwnerID = body.OwnerID
+			q.OwnerID = ownerID
 		}
-		targets, err = s.collect(ctx, q, 0, func(rec *callrec.Recording) bool {
-			return rec.Status != callrec.StatusPurged && ownerMatch(rec) && Allowed(tok, rec, ActionRead)
+		targets, err = s.collect(ctx, q, 0, func(rec *callrec.Recording) (bool, error) {
+			ra, err := acc.of(ctx, rec)
+			return rec.Status != callrec.StatusPurged && ownerMatch(rec) && ra.Read, err
 		})
 		if err != nil {
 			return err
@@ -429,7 +465,11 @@ func (s *server) reassign(w http.ResponseWriter, r *http.Request, tok *callrec.T
 	}
 	for i := range targets {
 		rec := &targets[i]
-		if !Allowed(tok, rec, ActionReassign) {
+		ra, err := acc.of(ctx, rec)
+		if err != nil {
+			return err
+		}
+		if !ra.Reassign {
 			return forbidden(fmt.Sprintf("The token may not reassign recording %s", quote(rec.ID)))
 		}
 		if rec.Status == callrec.StatusPurged {
@@ -439,15 +479,35 @@ func (s *server) reassign(w http.ResponseWriter, r *http.Request, tok *callrec.T
 			return badRequestf("reassignOwnerEmail %s is not a user of the org of recording %s", quote(body.ReassignOwnerEmail), quote(rec.ID))
 		}
 	}
+	typ := callrec.OwnerUser
+	switch newOwner.License {
+	case callrec.LicenseWorkspace, callrec.LicenseProfessionalWorkspace, callrec.LicenseCommonArea:
+		typ = callrec.OwnerPlace
+	}
+	ov, err := acc.view(ctx, newOwner.OrgID)
+	if err != nil {
+		return err
+	}
+	plan := ownerPlan(ov.snap, newOwner.ID, newOwner.LocationID)
+	now := s.now().UTC()
+	changes := make([]recChange, 0, len(targets))
+	var updErr error
 	for i := range targets {
 		upd := targets[i]
-		upd.OwnerID, upd.OwnerEmail, upd.OwnerType = newOwner.ID, newOwner.Email, callrec.OwnerUser
-		if err := s.store.UpdateRecording(ctx, &upd); err != nil {
-			return fmt.Errorf("api: reassign %s: %w", upd.ID, err)
+		before := stateOf(&upd)
+		upd.OwnerType, upd.OwnerID, upd.OwnerEmail, upd.LocationID = typ, newOwner.ID, newOwner.Email(), newOwner.LocationID
+		upd.ExpiresAt = reassignExpiry(&targets[i], plan, now)
+		if err := s.store.SetRecordingOwner(ctx, upd.ID, upd.OwnerType, upd.OwnerID, upd.OwnerEmail, upd.LocationID, upd.ExpiresAt); err != nil {
+			updErr = fmt.Errorf("api: reassign %s: %w", upd.ID, err)
+			break
 		}
+		changes = append(changes, recChange{&targets[i], before, stateOf(&upd)})
+	}
+	if err := errors.Join(updErr, s.auditRecordings(ctx, tok, actionReassign, changes)); err != nil {
+		return err
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "recordings reassigned",
-		slog.Int("count", len(targets)), slog.String("to", newOwner.ID), slog.String("token", tok.ID),
+		slog.Int("count", len(changes)), slog.String("to", newOwner.ID), slog.String("token", tok.ID),
 		slog.String("trackingId", info(ctx).trackingID))
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -1,9 +1,9 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -69,7 +69,7 @@ func TestDeleteRecording(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			wantError(t, e.do("DELETE", c.path, c.token, c.body), c.status, c.msg)
+			wantRecError(t, e.do("DELETE", c.path, c.token, c.body), c.status, c.msg)
 			if !e.blobs.has("audio/r2.wav") || e.store.get(t, "r2").Status != callrec.StatusAvailable {
 				t.Error("a refused DELETE changed the recording")
 			}
@@ -84,7 +84,7 @@ func TestDeleteRecording(t *testing.T) {
 		e.recording("r3", testNow.Add(-time.Hour))
 		e.blobs.errDelete = errors.New("fs: remove /data/audio/r3.wav: read-only file system")
 		defer func() { e.blobs.errDelete = nil }()
-		wantError(t, e.do("DELETE", "/v1/convergedRecordings/r3", adminToken, ""), 500, msgInternal)
+		wantRecError(t, e.do("DELETE", "/v1/convergedRecordings/r3", adminToken, ""), 500, msgInternal)
 		if e.store.get(t, "r3").Status != callrec.StatusAvailable {
 			t.Error("row marked purged although the audio is still there")
 		}
@@ -123,7 +123,7 @@ func TestBulkRules(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			wantError(t, e.do("POST", "/v1/convergedRecordings/"+c.path, adminToken, c.body), 400, c.msg)
+			wantRecError(t, e.do("POST", "/v1/convergedRecordings/"+c.path, adminToken, c.body), 400, c.msg)
 		})
 	}
 }
@@ -172,7 +172,7 @@ func TestBulkActions(t *testing.T) {
 	}
 
 	t.Run("purge needs the recycle bin", func(t *testing.T) {
-		wantError(t, e.do("POST", "/v1/convergedRecordings/purge", adminToken, `{"recordingIds": ["a1"]}`), 409,
+		wantRecError(t, e.do("POST", "/v1/convergedRecordings/purge", adminToken, `{"recordingIds": ["a1"]}`), 409,
 			`Recording "a1" is not in the recycle bin; move it there with softDelete first`)
 	})
 	t.Run("purge ids", func(t *testing.T) {
@@ -183,9 +183,9 @@ func TestBulkActions(t *testing.T) {
 		}
 	})
 	t.Run("purged cannot be restored or trashed", func(t *testing.T) {
-		wantError(t, e.do("POST", "/v1/convergedRecordings/restore", adminToken, `{"recordingIds": ["a1"]}`), 409,
+		wantRecError(t, e.do("POST", "/v1/convergedRecordings/restore", adminToken, `{"recordingIds": ["a1"]}`), 409,
 			`Recording "a1" is purged and cannot be restored`)
-		wantError(t, e.do("POST", "/v1/convergedRecordings/softDelete", adminToken, `{"recordingIds": ["a1"]}`), 409,
+		wantRecError(t, e.do("POST", "/v1/convergedRecordings/softDelete", adminToken, `{"recordingIds": ["a1"]}`), 409,
 			`Recording "a1" is purged and cannot be moved to the recycle bin`)
 	})
 	t.Run("purgeAll takes only the bin", func(t *testing.T) {
@@ -197,33 +197,22 @@ func TestBulkActions(t *testing.T) {
 	})
 	t.Run("unknown id changes nothing", func(t *testing.T) {
 		before := e.store.updates
-		wantError(t, e.do("POST", "/v1/convergedRecordings/softDelete", adminToken, `{"recordingIds": ["a0", "ghost"]}`), 404,
+		wantRecError(t, e.do("POST", "/v1/convergedRecordings/softDelete", adminToken, `{"recordingIds": ["a0", "ghost"]}`), 404,
 			`Recording "ghost" was not found`)
 		if e.store.updates != before || status("a0") != callrec.StatusAvailable {
 			t.Error("a refused batch changed recordings")
 		}
 	})
 	t.Run("compliance officer of another org", func(t *testing.T) {
-		wantError(t, e.do("POST", "/v1/convergedRecordings/softDelete", coToken, `{"recordingIds": ["a0"]}`), 404,
+		wantRecError(t, e.do("POST", "/v1/convergedRecordings/softDelete", coToken, `{"recordingIds": ["a0"]}`), 404,
 			`Recording "a0" was not found`)
 		if w := e.do("POST", "/v1/convergedRecordings/softDelete", coToken, `{"trashAll": true, "ownerEmail": "alice@example.com"}`); w.Code != 204 {
 			t.Fatalf("trashAll = %d", w.Code)
 		}
 		if status("a0") != callrec.StatusAvailable {
-			t.Error("compliance officer of org-b trashed org-a's recording")
+			t.Error("compliance officer of org B trashed org A's recording")
 		}
 	})
-}
-
-// fakeDirectory is a userDirectory with one person.
-type fakeDirectory struct{ p person }
-
-func (d fakeDirectory) PersonByEmail(_ context.Context, orgID, email string) (*person, error) {
-	if email == d.p.Email && (orgID == "" || orgID == d.p.OrgID) {
-		p := d.p
-		return &p, nil
-	}
-	return nil, fmt.Errorf("fake directory: %s: %w", email, callrec.ErrNotFound)
 }
 
 func TestReassign(t *testing.T) {
@@ -242,51 +231,209 @@ func TestReassign(t *testing.T) {
 			"recordingIds must hold at most 100 ids, not 101"},
 		{"control character in the new owner", `{"reassignOwnerEmail": "a\nb@example.com", "recordingIds": ["r1"]}`,
 			"reassignOwnerEmail must be text of at most 256 bytes without control characters"},
-		{"no people exist yet", `{"reassignOwnerEmail": "new@example.com", "recordingIds": ["r1"]}`,
-			`reassignOwnerEmail "new@example.com" is not a user of the org`},
+		{"no such person", `{"reassignOwnerEmail": "bob@a.example", "recordingIds": ["r1"]}`,
+			`reassignOwnerEmail "bob@a.example" is not a user of the org`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			wantError(t, e.do("POST", "/v1/convergedRecordings/reassign", adminToken, c.body), 400, c.msg)
+			wantRecError(t, e.do("POST", "/v1/convergedRecordings/reassign", adminToken, c.body), 400, c.msg)
 		})
 	}
 
-	// Once the control plane brings people, the rest of §10.11 applies.
-	e.srv.users = fakeDirectory{p: person{ID: "u-new", OrgID: "org-a", Email: "new@example.com"}}
+	// Once the directory has people, the rest of §10.11 applies.
+	e.withPeople()
 	owner := func(id string) string { return e.store.get(t, id).OwnerID }
 	t.Run("ids plus ownerEmail move only that owner's ids", func(t *testing.T) {
 		w := e.do("POST", "/v1/convergedRecordings/reassign", adminToken,
-			`{"reassignOwnerEmail": "new@example.com", "ownerEmail": "old@example.com", "recordingIds": ["r1", "r3"]}`)
+			`{"reassignOwnerEmail": "robert@a.example", "ownerEmail": "old@example.com", "recordingIds": ["r1", "r3"]}`)
 		if w.Code != 204 {
 			t.Fatalf("status %d %s", w.Code, w.Body.String())
 		}
-		if owner("r1") != "u-new" || owner("r3") != "" || owner("r2") != "" {
+		if owner("r1") != recBob || owner("r3") != "" || owner("r2") != "" {
 			t.Errorf("owners r1 %q r2 %q r3 %q", owner("r1"), owner("r2"), owner("r3"))
 		}
 		r1 := e.store.get(t, "r1")
-		if r1.OwnerType != callrec.OwnerUser || r1.OwnerEmail != "new@example.com" {
-			t.Errorf("r1 owner = %s %s", r1.OwnerType, r1.OwnerEmail)
+		// Bob's primary email, his location, and his team plan: no expiry (R4).
+		if r1.OwnerType != callrec.OwnerUser || r1.OwnerEmail != "bob@a.example" || r1.LocationID != recLoc || !r1.ExpiresAt.IsZero() {
+			t.Errorf("r1 owner = %s %s at %s, expires %v", r1.OwnerType, r1.OwnerEmail, r1.LocationID, r1.ExpiresAt)
+		}
+		au := e.audits("r1")
+		if len(au) != 1 || au[0].Action != "reassign" || au[0].OrgID != recOrgA || au[0].Actor != "root@partner.example" ||
+			!strings.Contains(string(au[0].Before), `"ownerEmail":"old@example.com"`) || !strings.Contains(string(au[0].After), `"ownerId":"`+recBob+`"`) {
+			t.Errorf("audit of r1 = %+v", au)
+		}
+		if len(e.audits("r3")) != 0 {
+			t.Error("r3 did not move but was audited")
 		}
 	})
 	t.Run("ownerEmail alone moves all of them", func(t *testing.T) {
 		w := e.do("POST", "/v1/convergedRecordings/reassign", adminToken,
-			`{"reassignOwnerEmail": "new@example.com", "ownerEmail": "old@example.com", "ownerID": "ignored"}`)
-		if w.Code != 204 || owner("r2") != "u-new" || owner("r3") != "" {
+			`{"reassignOwnerEmail": "bob@a.example", "ownerEmail": "old@example.com", "ownerID": "ignored"}`)
+		if w.Code != 204 || owner("r2") != recBob || owner("r3") != "" {
 			t.Errorf("status %d, r2 %q r3 %q", w.Code, owner("r2"), owner("r3"))
 		}
 	})
+	t.Run("R3 a go owner's expiry is 30 days from now, never at once (R9)", func(t *testing.T) {
+		e.recording("old", testNow.Add(-90*24*time.Hour), owned(callrec.OwnerUser, recBob, "bob@a.example"))
+		w := e.do("POST", "/v1/convergedRecordings/reassign", adminToken,
+			`{"reassignOwnerEmail": "alice@a.example", "recordingIds": ["old"]}`)
+		if w.Code != 204 {
+			t.Fatalf("status %d %s", w.Code, w.Body.String())
+		}
+		if got := e.store.get(t, "old"); got.OwnerID != recAlice || !got.ExpiresAt.Equal(testNow.Add(callrec.FreeRetention)) {
+			t.Errorf("owner %s expires %v, want alice and %v", got.OwnerID, got.ExpiresAt, testNow.Add(callrec.FreeRetention))
+		}
+	})
+	t.Run("ownerID as a Webex person id", func(t *testing.T) {
+		w := e.do("POST", "/v1/convergedRecordings/reassign", adminToken,
+			`{"reassignOwnerEmail": "room@a.example", "ownerID": "`+webexID(idPerson, recAlice)+`"}`)
+		if got := e.store.get(t, "old"); w.Code != 204 || got.OwnerID != recRoom || got.OwnerType != callrec.OwnerPlace {
+			t.Errorf("status %d, owner %s %s; want the workspace as place", w.Code, got.OwnerType, got.OwnerID)
+		}
+	})
 	t.Run("unknown id", func(t *testing.T) {
-		wantError(t, e.do("POST", "/v1/convergedRecordings/reassign", adminToken,
-			`{"reassignOwnerEmail": "new@example.com", "recordingIds": ["ghost"]}`), 404, `Recording "ghost" was not found`)
+		wantRecError(t, e.do("POST", "/v1/convergedRecordings/reassign", adminToken,
+			`{"reassignOwnerEmail": "bob@a.example", "recordingIds": ["ghost"]}`), 404, `Recording "ghost" was not found`)
 	})
 	t.Run("recording of another org", func(t *testing.T) {
-		e.recording("rb", testNow.Add(-time.Hour), func(r *callrec.Recording) { r.OrgID = "org-b" })
-		wantError(t, e.do("POST", "/v1/convergedRecordings/reassign", adminToken,
-			`{"reassignOwnerEmail": "new@example.com", "recordingIds": ["rb"]}`), 400,
-			`reassignOwnerEmail "new@example.com" is not a user of the org of recording "rb"`)
+		e.recording("rb", testNow.Add(-time.Hour), func(r *callrec.Recording) { r.OrgID = recOrgB })
+		wantRecError(t, e.do("POST", "/v1/convergedRecordings/reassign", adminToken,
+			`{"reassignOwnerEmail": "bob@a.example", "recordingIds": ["rb"]}`), 400,
+			`reassignOwnerEmail "bob@a.example" is not a user of the org of recording "rb"`)
+	})
+	t.Run("a person of another org than the orgId", func(t *testing.T) {
+		wantRecError(t, e.do("POST", "/v1/convergedRecordings/reassign?orgId="+recOrgB, adminToken,
+			`{"reassignOwnerEmail": "bob@a.example", "recordingIds": ["rb"]}`), 400,
+			`reassignOwnerEmail "bob@a.example" is not a user of the org`)
 	})
 	t.Run("viewer", func(t *testing.T) {
-		wantError(t, e.do("POST", "/v1/convergedRecordings/reassign", viewerToken,
-			`{"reassignOwnerEmail": "new@example.com", "recordingIds": ["r1"]}`), 403, "Reassigning recordings needs an admin token")
+		wantRecError(t, e.do("POST", "/v1/convergedRecordings/reassign", viewerToken,
+			`{"reassignOwnerEmail": "bob@a.example", "recordingIds": ["r1"]}`), 403, "Reassigning recordings needs an admin token")
+	})
+	t.Run("a user may not reassign their own", func(t *testing.T) {
+		wantRecError(t, e.do("POST", "/v1/convergedRecordings/reassign", bobToken,
+			`{"reassignOwnerEmail": "alice@a.example", "recordingIds": ["r1"]}`), 403, "Reassigning recordings needs an admin token")
+	})
+	t.Run("a read-only admin sees but may not reassign", func(t *testing.T) {
+		wantRecError(t, e.do("POST", "/v1/convergedRecordings/reassign", roToken,
+			`{"reassignOwnerEmail": "alice@a.example", "recordingIds": ["r1"]}`), 403, `The token may not reassign recording "r1"`)
+		if owner("r1") != recBob {
+			t.Error("a refused reassign moved r1")
+		}
+	})
+	t.Run("a full admin reassigns a paid owner's recording", func(t *testing.T) {
+		if w := e.do("POST", "/v1/convergedRecordings/reassign", fullToken,
+			`{"reassignOwnerEmail": "alice@a.example", "recordingIds": ["r1"]}`); w.Code != 204 || owner("r1") != recAlice {
+			t.Errorf("status %d %s, owner %s", w.Code, w.Body.String(), owner("r1"))
+		}
+	})
+}
+
+// TestX4_ActionsAreAudited checks that DELETE, softDelete, restore and
+// purge write one entry per recording, in its org, with before and after.
+func TestX4_ActionsAreAudited(t *testing.T) {
+	e := newEnv(t).withPeople()
+	e.recording("a", testNow.Add(-time.Hour), owned(callrec.OwnerUser, recBob, "bob@a.example"))
+	e.recording("b", testNow.Add(-2*time.Hour), owned(callrec.OwnerUser, recBob, "bob@a.example"))
+	e.recording("c", testNow.Add(-3*time.Hour), func(r *callrec.Recording) { r.OrgID = recOrgB })
+	post := func(token, path, body string) {
+		t.Helper()
+		if w := e.do("POST", "/v1/convergedRecordings/"+path, token, body); w.Code != 204 {
+			t.Fatalf("%s %s = %d %s", path, body, w.Code, w.Body.String())
+		}
+	}
+	post(bobToken, "softDelete", `{"recordingIds": ["a", "b"]}`)
+	post(bobToken, "restore", `{"recordingIds": ["b"]}`)
+	post(bobToken, "softDelete", `{"recordingIds": ["a"]}`) // already in the bin: not audited again
+	post(adminToken, "purge", `{"recordingIds": ["a"]}`)
+	if w := e.do("DELETE", "/v1/convergedRecordings/b", coAToken, `{"reason": "audit", "comment": "asked by legal"}`); w.Code != 204 {
+		t.Fatalf("DELETE = %d %s", w.Code, w.Body.String())
+	}
+	if w := e.do("DELETE", "/v1/convergedRecordings/b", coAToken, ""); w.Code != 204 {
+		t.Fatalf("repeated DELETE = %d", w.Code)
+	}
+	post(adminToken, "softDelete", `{"trashAll": true, "ownerEmail": "nobody@b.example"}`)
+	cases := []struct {
+		id      string
+		actions []string
+		actors  []string
+	}{
+		{"a", []string{"softDelete", "purge"}, []string{"bob@a.example", "root@partner.example"}},
+		{"b", []string{"softDelete", "restore", "delete"}, []string{"bob@a.example", "bob@a.example", "co@a.example"}},
+		{"c", nil, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.id, func(t *testing.T) {
+			au := e.audits(c.id)
+			if got := actions(au); !slices.Equal(got, c.actions) {
+				t.Fatalf("actions = %v, want %v", got, c.actions)
+			}
+			for i, en := range au {
+				want := c.actors[len(au)-1-i]
+				if en.Actor != want || en.OrgID != recOrgA || en.ObjectType != "recording" || len(en.Before) == 0 || len(en.After) == 0 {
+					t.Errorf("entry %+v, want actor %s in org A with before and after", en, want)
+				}
+			}
+		})
+	}
+	t.Run("DELETE keeps the reason and comment, before and after", func(t *testing.T) {
+		en := e.audits("b")[0]
+		if !strings.Contains(string(en.Before), `"status":"available"`) || !strings.Contains(string(en.After), `"status":"purged"`) ||
+			!strings.Contains(string(en.After), `"reason":"audit"`) || !strings.Contains(string(en.After), `"comment":"asked by legal"`) {
+			t.Errorf("before %s after %s", en.Before, en.After)
+		}
+	})
+	t.Run("softDelete moves available to deleted", func(t *testing.T) {
+		au := e.audits("a")
+		en := au[len(au)-1]
+		if !strings.Contains(string(en.Before), `"status":"available"`) || !strings.Contains(string(en.After), `"status":"deleted"`) {
+			t.Errorf("before %s after %s", en.Before, en.After)
+		}
+	})
+}
+
+// TestR3_UsersManageTheirOwn checks the recycle-bin actions of users:
+// their own recordings only, "all" meaning their own, and listeners of a
+// virtual line may not delete its recordings (R32).
+func TestR3_UsersManageTheirOwn(t *testing.T) {
+	e := newEnv(t).withPeople()
+	e.recording("alice-1", testNow.Add(-time.Hour), owned(callrec.OwnerUser, recAlice, "alice@a.example"))
+	e.recording("alice-2", testNow.Add(-2*time.Hour), owned(callrec.OwnerUser, recAlice, "alice@a.example"))
+	e.recording("bob-1", testNow.Add(-3*time.Hour), owned(callrec.OwnerUser, recBob, "bob@a.example"))
+	e.recording("sales-1", testNow.Add(-4*time.Hour), owned(callrec.OwnerVirtualLine, recSales, ""))
+	status := func(id string) string { return e.store.get(t, id).Status }
+	t.Run("another user's recording is not found", func(t *testing.T) {
+		wantRecError(t, e.do("POST", "/v1/convergedRecordings/softDelete", aliceToken, `{"recordingIds": ["bob-1"]}`), 404, `Recording "bob-1" was not found`)
+	})
+	t.Run("a listener may not delete the line's recording", func(t *testing.T) {
+		wantRecError(t, e.do("POST", "/v1/convergedRecordings/softDelete", carolToken, `{"recordingIds": ["sales-1"]}`), 403,
+			`The token may not softDelete recording "sales-1"`)
+	})
+	t.Run("a full admin may not delete a paid user's recording", func(t *testing.T) {
+		wantRecError(t, e.do("DELETE", "/v1/convergedRecordings/bob-1", fullToken, ""), 403, "The token may not delete this recording")
+	})
+	t.Run("a user's ownerEmail is refused", func(t *testing.T) {
+		wantRecError(t, e.do("POST", "/v1/convergedRecordings/softDelete", aliceToken, `{"trashAll": true, "ownerEmail": "bob@a.example"}`), 400,
+			"ownerEmail must be empty for a user's own recordings")
+	})
+	t.Run("trashAll of a user takes their own", func(t *testing.T) {
+		if w := e.do("POST", "/v1/convergedRecordings/softDelete", aliceToken, `{"trashAll": true}`); w.Code != 204 {
+			t.Fatalf("trashAll = %d %s", w.Code, w.Body.String())
+		}
+		if status("alice-1") != callrec.StatusDeleted || status("alice-2") != callrec.StatusDeleted || status("bob-1") != callrec.StatusAvailable ||
+			status("sales-1") != callrec.StatusAvailable {
+			t.Errorf("statuses alice-1 %s alice-2 %s bob-1 %s sales-1 %s", status("alice-1"), status("alice-2"), status("bob-1"), status("sales-1"))
+		}
+	})
+	t.Run("the owner purges from the bin", func(t *testing.T) {
+		if w := e.do("POST", "/v1/convergedRecordings/purge", aliceToken, `{"purgeAll": true}`); w.Code != 204 {
+			t.Fatalf("purgeAll = %d %s", w.Code, w.Body.String())
+		}
+		if status("alice-1") != callrec.StatusPurged || e.blobs.has("audio/alice-1.wav") {
+			t.Errorf("alice-1 %s, audio present %v", status("alice-1"), e.blobs.has("audio/alice-1.wav"))
+		}
+	})
+	t.Run("after purge the owner no longer sees it", func(t *testing.T) {
+		wantRecError(t, e.do("GET", "/v1/convergedRecordings/alice-1", aliceToken, ""), 404, `Recording "alice-1" was not found`)
 	})
 }

@@ -41,6 +41,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/callrec/callrec"
+	"github.com/callrec/callrec/directory"
 )
 
 // DefaultLinkTTL is how long a download link stays valid when Config.LinkTTL
@@ -53,8 +54,10 @@ const maxBodyBytes = 1 << 20
 // minSigningKey is the shortest HMAC key New accepts (128 bits).
 const minSigningKey = 16
 
-// Store is what the API needs from the state store.
+// Store is what the API needs from the state store: the control plane's
+// documents (directory.Store), recordings and tokens.
 type Store interface {
+	directory.Store
 	// GetRecording returns the recording or an error wrapping callrec.ErrNotFound.
 	GetRecording(ctx context.Context, id string) (*callrec.Recording, error)
 	// ListRecordings returns recordings newest Start first, then ID
@@ -66,6 +69,16 @@ type Store interface {
 	// TokenByHash returns the token whose hex SHA-256 is hash, or an error
 	// wrapping callrec.ErrNotFound.
 	TokenByHash(ctx context.Context, hash string) (*callrec.Token, error)
+	// CreateToken stores a new token (only its hash).
+	CreateToken(ctx context.Context, t *callrec.Token) error
+	// ListTokens returns the tokens of an org and/or partner ("" = any).
+	ListTokens(ctx context.Context, orgID, partnerID string) ([]callrec.Token, error)
+	// DeleteToken revokes a token; a missing one is callrec.ErrNotFound.
+	DeleteToken(ctx context.Context, id string) error
+	// DeleteTokensOfPerson revokes every token of a person.
+	DeleteTokensOfPerson(ctx context.Context, personID string) (int, error)
+	// SetRecordingOwner records who a recording belongs to (R3, R4).
+	SetRecordingOwner(ctx context.Context, id, ownerType, ownerID, ownerEmail, locationID string, expiresAt time.Time) error
 }
 
 // Object is an open audio object: seekable, so Range requests can be
@@ -128,6 +141,8 @@ type server struct {
 	users userDirectory
 
 	mux      *http.ServeMux
+	ops      []op
+	doc      map[string]any
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	zones    sync.Map // IANA name -> *time.Location

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/callrec/callrec"
+	"github.com/callrec/callrec/policy"
 )
 
 func TestHealthAndReadiness(t *testing.T) {
@@ -84,7 +85,7 @@ func TestUnauthorized(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			w := e.do("GET", "/v1/convergedRecordings", "", "", "Authorization", c.auth)
-			wantError(t, w, 401, msgUnauthorized)
+			wantRecError(t, w, 401, msgUnauthorized)
 			if got := w.Header().Get("WWW-Authenticate"); !strings.HasPrefix(got, "Bearer") {
 				t.Errorf("WWW-Authenticate = %q, want Bearer challenge", got)
 			}
@@ -100,7 +101,7 @@ func TestUnauthorized(t *testing.T) {
 		e.store.errToken = errors.New("sqlite: database is locked at /var/lib/callrec/callrec.db")
 		defer func() { e.store.errToken = nil }()
 		w := e.do("GET", "/v1/convergedRecordings", adminToken, "")
-		wantError(t, w, 500, msgInternal)
+		wantRecError(t, w, 500, msgInternal)
 		if strings.Contains(w.Body.String(), "sqlite") {
 			t.Errorf("500 body leaks internals: %s", w.Body.String())
 		}
@@ -130,7 +131,7 @@ func TestUnknownRouteAndMethod(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			w := e.do(c.method, c.path, adminToken, "")
-			wantError(t, w, c.status, c.msg)
+			wantRecError(t, w, c.status, c.msg)
 			if got := w.Header().Get("Allow"); got != c.allow {
 				t.Errorf("Allow = %q, want %q", got, c.allow)
 			}
@@ -170,9 +171,9 @@ func TestTrackingID(t *testing.T) {
 
 func TestPprofNeedsPartnerAdmin(t *testing.T) {
 	e := newEnv(t)
-	wantError(t, e.do("GET", "/debug/pprof/", "", ""), 401, msgUnauthorized)
-	wantError(t, e.do("GET", "/debug/pprof/", coToken, ""), 403, "Profiling needs a partner admin token")
-	wantError(t, e.do("GET", "/debug/pprof/goroutine?debug=1", viewerToken, ""), 403, "Profiling needs a partner admin token")
+	wantRecError(t, e.do("GET", "/debug/pprof/", "", ""), 401, msgUnauthorized)
+	wantRecError(t, e.do("GET", "/debug/pprof/", coToken, ""), 403, "Profiling needs a partner admin token")
+	wantRecError(t, e.do("GET", "/debug/pprof/goroutine?debug=1", viewerToken, ""), 403, "Profiling needs a partner admin token")
 	w := e.do("GET", "/debug/pprof/", adminToken, "")
 	if w.Code != 200 || !strings.Contains(w.Body.String(), "goroutine") {
 		t.Errorf("pprof index with admin = %d, body lacks goroutine", w.Code)
@@ -256,7 +257,7 @@ func TestPanicBecomes500(t *testing.T) {
 	e := newEnv(t)
 	e.store.panicGet = true
 	w := e.do("GET", "/v1/convergedRecordings/r1", adminToken, "")
-	wantError(t, w, 500, msgInternal)
+	wantRecError(t, w, 500, msgInternal)
 	if !strings.Contains(e.logs.String(), "fake store exploded") {
 		t.Error("panic not logged")
 	}
@@ -290,40 +291,80 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-func TestAllowed(t *testing.T) {
-	admin := &callrec.Token{Role: callrec.RolePartnerAdmin}
-	co := &callrec.Token{Role: callrec.RoleComplianceOfficer, OrgID: "org-a"}
-	coNoOrg := &callrec.Token{Role: callrec.RoleComplianceOfficer}
-	viewer := &callrec.Token{Role: "viewer", OrgID: "org-a"}
-	rec := func(org, status string) *callrec.Recording {
-		return &callrec.Recording{ID: "r", OrgID: org, Status: status}
+// TestR3_R4_RecordingAccess checks the inputs the API builds for
+// policy.RecordingAccess from tokens and the directory: roles in the
+// recording's org, the bootstrap partner admin, partner scoping, provider
+// admins by email (R11), listeners of virtual lines (R32) and the owner's
+// plan (R3 go, R4 team).
+func TestR3_R4_RecordingAccess(t *testing.T) {
+	e := newEnv(t).withPeople()
+	rec := func(org, status string, mod func(*callrec.Recording)) *callrec.Recording {
+		r := &callrec.Recording{ID: "r", OrgID: org, Status: status, OwnerType: callrec.OwnerOrg, OwnerID: org}
+		if mod != nil {
+			mod(r)
+		}
+		return r
 	}
+	aliceGo := owned(callrec.OwnerUser, recAlice, "alice@a.example")
+	bobTeam := owned(callrec.OwnerUser, recBob, "bob@a.example")
+	salesTeam := owned(callrec.OwnerVirtualLine, recSales, "")
+	bOwned := func(r *callrec.Recording) { r.OwnerType, r.OwnerID = callrec.OwnerUser, recOrgBUser }
+	type acc = policy.Access
+	all := acc{List: true, Read: true, Download: true, Delete: true, Reassign: true}
+	own := acc{List: true, Read: true, Download: true, Delete: true}
+	listen := acc{List: true, Read: true, Download: true}
+	readOnly := acc{List: true, Read: true}
+	manage := acc{List: true, Read: true, Reassign: true}
 	cases := []struct {
-		name string
-		tok  *callrec.Token
-		rec  *callrec.Recording
-		act  Action
-		want bool
+		name  string
+		token string
+		rec   *callrec.Recording
+		want  policy.Access
 	}{
-		{"admin reads any org", admin, rec("org-z", callrec.StatusAvailable), ActionRead, true},
-		{"admin downloads", admin, rec("org-a", callrec.StatusAvailable), ActionDownload, true},
-		{"admin sees purged", admin, rec("org-a", callrec.StatusPurged), ActionList, true},
-		{"admin purges", admin, rec("org-a", callrec.StatusDeleted), ActionPurge, true},
-		{"nobody sees a running recording", admin, rec("org-a", callrec.StatusRecording), ActionRead, false},
-		{"compliance officer own org", co, rec("org-a", callrec.StatusPurged), ActionRead, true},
-		{"compliance officer reassigns in own org", co, rec("org-a", callrec.StatusAvailable), ActionReassign, true},
-		{"compliance officer other org", co, rec("org-b", callrec.StatusAvailable), ActionRead, false},
-		{"compliance officer without org", coNoOrg, rec("", callrec.StatusAvailable), ActionRead, false},
-		{"unknown role", viewer, rec("org-a", callrec.StatusAvailable), ActionList, false},
-		{"unknown action", admin, rec("org-a", callrec.StatusAvailable), Action("launch"), false},
-		{"nil token", nil, rec("org-a", callrec.StatusAvailable), ActionRead, false},
-		{"nil recording", admin, nil, ActionRead, false},
+		{"bootstrap partner admin: everything in any org", adminToken, rec(recOrgB, callrec.StatusAvailable, bOwned), all},
+		{"bootstrap partner admin: a go user's recording too", adminToken, rec(recOrgA, callrec.StatusAvailable, aliceGo), all},
+		{"bootstrap partner admin: purged is read only", adminToken, rec(recOrgA, callrec.StatusPurged, bobTeam), readOnly},
+		{"bootstrap partner admin: an org with no document", adminToken, rec("9f000000-0000-4000-8000-000000000000", callrec.StatusAvailable, nil), all},
+		{"nobody sees a running recording", adminToken, rec(recOrgA, callrec.StatusRecording, nil), acc{}},
+		{"compliance officer: its org, any plan", coAToken, rec(recOrgA, callrec.StatusAvailable, aliceGo), all},
+		{"compliance officer: another org is nothing", coToken, rec(recOrgA, callrec.StatusAvailable, bobTeam), acc{}},
+		{"R3 owner on go", aliceToken, rec(recOrgA, callrec.StatusAvailable, aliceGo), own},
+		{"R3 another user's go recording", bobToken, rec(recOrgA, callrec.StatusAvailable, aliceGo), acc{}},
+		{"R3 owner: not purged", aliceToken, rec(recOrgA, callrec.StatusPurged, aliceGo), acc{}},
+		{"R3 full admin: nothing on go", fullToken, rec(recOrgA, callrec.StatusAvailable, aliceGo), acc{}},
+		{"R3 provider admin: nothing on go", daveToken, rec(recOrgA, callrec.StatusAvailable, aliceGo), acc{}},
+		{"R4 provider admin by email, any case: paid", daveToken, rec(recOrgA, callrec.StatusAvailable, bobTeam), own},
+		{"R4 full admin on paid: list, read, reassign; no download (§10.5)", fullToken, rec(recOrgA, callrec.StatusAvailable, bobTeam), manage},
+		{"R4 read-only admin on paid", roToken, rec(recOrgA, callrec.StatusAvailable, bobTeam), readOnly},
+		{"location admin: no recording rights", locToken, rec(recOrgA, callrec.StatusAvailable, bobTeam), acc{}},
+		{"R32 listener of the virtual line", carolToken, rec(recOrgA, callrec.StatusAvailable, salesTeam), listen},
+		{"R32 a non-listener", aliceToken, rec(recOrgA, callrec.StatusAvailable, salesTeam), acc{}},
+		{"unmatched (org) recording: admins", fullToken, rec(recOrgA, callrec.StatusAvailable, nil), manage},
+		{"unmatched (org) recording: not users", aliceToken, rec(recOrgA, callrec.StatusAvailable, nil), acc{}},
+		{"partner admin of the managing partner: org admin rights", acmeToken, rec(recOrgB, callrec.StatusAvailable, nil), manage},
+		{"partner admin of another partner: nothing", acmeToken, rec(recOrgA, callrec.StatusAvailable, nil), acc{}},
+		{"full admin of another org: nothing", orgBFullToken, rec(recOrgA, callrec.StatusAvailable, bobTeam), acc{}},
+		{"unknown role", viewerToken, rec(recOrgA, callrec.StatusAvailable, nil), acc{}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := Allowed(c.tok, c.rec, c.act); got != c.want {
-				t.Errorf("Allowed = %v, want %v", got, c.want)
+			tok, err := e.store.TokenByHash(t.Context(), hashToken(c.token))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := e.srv.accessFor(tok).of(t.Context(), c.rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != c.want {
+				t.Errorf("access = %+v, want %+v", got, c.want)
 			}
 		})
 	}
+	t.Run("nil recording", func(t *testing.T) {
+		tok, _ := e.store.TokenByHash(t.Context(), hashToken(adminToken))
+		if got, err := e.srv.accessFor(tok).of(t.Context(), nil); got != (policy.Access{}) || err != nil {
+			t.Errorf("access = %+v, %v", got, err)
+		}
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/callrec/callrec"
+	"github.com/callrec/callrec/policy"
 )
 
 // Messages clients see for conditions that have no more specific text.
@@ -85,7 +86,7 @@ func recordingNotFound(id string) error {
 
 // quote renders client input inside a message, shortened and quoted.
 func quote(s string) string {
-	const max = 80
+	const max = 120
 	if len(s) > max {
 		s = s[:max] + "..."
 	}
@@ -140,6 +141,11 @@ type errorBody struct {
 	Message    string        `json:"message"`
 	Errors     []errorDetail `json:"errors"`
 	TrackingID string        `json:"trackingId"`
+	// The terms-of-service conflict of R13 also carries Webex's 409 body
+	// fields (§4.2, §12 D10).
+	VendorID          string `json:"vendorId,omitempty"`
+	VendorName        string `json:"vendorName,omitempty"`
+	TermsOfServiceURL string `json:"termsOfServiceUrl,omitempty"`
 }
 
 type errorDetail struct {
@@ -161,6 +167,10 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	body := errorBody{Message: strings.Join(msgs, "; "), TrackingID: ri.trackingID}
 	for _, m := range msgs {
 		body.Errors = append(body.Errors, errorDetail{Description: m})
+	}
+	var terms *policy.TermsError
+	if status == http.StatusConflict && errors.As(err, &terms) {
+		body.VendorID, body.VendorName, body.TermsOfServiceURL = webexID(idVendor, terms.VendorID), terms.VendorName, terms.TermsURL
 	}
 	writeJSON(w, status, body)
 }
@@ -185,4 +195,31 @@ func (s *server) handle(h handlerFunc) http.Handler {
 			s.writeError(w, r, err)
 		}
 	})
+}
+
+// ruleError turns an error of the policy engine (or another domain
+// package whose messages are written for clients) into one the client
+// sees: its kind decides the status and its text is the message. Errors
+// of no client kind stay internal (500).
+func ruleError(err error) error {
+	if err == nil {
+		return nil
+	}
+	for _, kind := range []error{callrec.ErrInvalid, callrec.ErrConflict, callrec.ErrForbidden, callrec.ErrNotFound} {
+		if errors.Is(err, kind) {
+			return &apiError{kind: kind, msgs: []string{err.Error()}, cause: err}
+		}
+	}
+	return err
+}
+
+// checkEnum checks an enum field of a request: v must be one of allowed
+// (exact spelling). The 400 names the field and every allowed value.
+func checkEnum(field, v string, allowed ...string) error {
+	for _, a := range allowed {
+		if v == a {
+			return nil
+		}
+	}
+	return badRequestf("%s: %s is not one of %s", field, quote(v), strings.Join(allowed, ", "))
 }

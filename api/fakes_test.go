@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -21,11 +22,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/callrec/callrec"
+	"github.com/callrec/callrec/directory"
+	"github.com/callrec/callrec/store/sqlite"
 )
 
-// fakeStore is an in-memory Store with the query semantics the real
-// stores promise (newest Start first, then ID descending, keyset cursor).
+// fakeStore is an in-memory recordings and tokens Store with the query
+// semantics the real stores promise (newest Start first, then ID
+// descending, keyset cursor), so tests can inject failures and see the
+// queries. The directory (orgs, people, accounts, audit) is a real SQLite
+// store (newEnv), since access to recordings is decided from it.
 type fakeStore struct {
+	directory.Store
 	mu      sync.Mutex
 	recs    map[string]callrec.Recording
 	tokens  map[string]callrec.Token // by hash
@@ -151,6 +158,66 @@ func (f *fakeStore) UpdateRecording(_ context.Context, r *callrec.Recording) err
 	return nil
 }
 
+func (f *fakeStore) CreateToken(_ context.Context, t *callrec.Token) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tokens[t.Hash] = *t
+	return nil
+}
+
+func (f *fakeStore) ListTokens(_ context.Context, orgID, partnerID string) ([]callrec.Token, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []callrec.Token
+	for _, t := range f.tokens {
+		if (orgID == "" || t.OrgID == orgID) && (partnerID == "" || t.PartnerID == partnerID) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeStore) DeleteToken(_ context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for h, t := range f.tokens {
+		if t.ID == id {
+			delete(f.tokens, h)
+			return nil
+		}
+	}
+	return fmt.Errorf("fake: token %s: %w", id, callrec.ErrNotFound)
+}
+
+func (f *fakeStore) DeleteTokensOfPerson(_ context.Context, personID string) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for h, t := range f.tokens {
+		if t.PersonID == personID {
+			delete(f.tokens, h)
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (f *fakeStore) SetRecordingOwner(_ context.Context, id, ownerType, ownerID, ownerEmail, locationID string, expiresAt time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.errUpdate != nil {
+		return f.errUpdate
+	}
+	r, ok := f.recs[id]
+	if !ok {
+		return fmt.Errorf("fake: set owner %s: %w", id, callrec.ErrNotFound)
+	}
+	r.OwnerType, r.OwnerID, r.OwnerEmail, r.LocationID, r.ExpiresAt = ownerType, ownerID, ownerEmail, locationID, expiresAt
+	f.recs[id] = r
+	f.updates++
+	return nil
+}
+
 func (f *fakeStore) TokenByHash(_ context.Context, hash string) (*callrec.Token, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -222,10 +289,16 @@ func (b *fakeBlobs) Delete(_ context.Context, key string) error {
 
 // Tokens of the test environment.
 const (
-	adminToken  = "partner-admin-secret"
-	coToken     = "compliance-officer-org-b"
-	viewerToken = "viewer-token"
+	adminToken  = "partner-admin-secret"     // the bootstrap partner admin
+	coToken     = "compliance-officer-org-b" // compliance officer of recOrgB
+	viewerToken = "viewer-token"             // a role callrec does not know, in recOrgA
 	publicURL   = "http://rec.example.test:8080"
+)
+
+// Orgs of the recordings tests (documents in the directory).
+const (
+	recOrgA = "0a0a0a0a-0000-4000-8000-00000000000a"
+	recOrgB = "0b0b0b0b-0000-4000-8000-00000000000b"
 )
 
 // testNow is the fixed clock of the tests.
@@ -237,6 +310,7 @@ type env struct {
 	h      http.Handler
 	srv    *server
 	store  *fakeStore
+	dir    *sqlite.Store // the directory behind store
 	blobs  *fakeBlobs
 	reg    *prometheus.Registry
 	logs   *syncBuffer
@@ -263,13 +337,50 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// openRecDirectory opens a migrated SQLite store with the documents of
+// recOrgA (partner root) and recOrgB (partner acme), both on the
+// built-in provider.
+func openRecDirectory(t *testing.T) *sqlite.Store {
+	t.Helper()
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "callrec.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	err = st.Update(ctx, func(tx directory.Tx) error {
+		if err := directory.Providers.Put(ctx, tx, &callrec.Provider{ID: callrec.BuiltInProviderID, Name: "callrec", BuiltIn: true,
+			Plans: []string{callrec.PlanGo, callrec.PlanTeam, callrec.PlanPremier}}); err != nil {
+			return err
+		}
+		for id, partner := range map[string]string{recOrgA: callrec.RootPartner, recOrgB: "acme"} {
+			org := &callrec.Org{ID: id, Name: "Org " + id[len(id)-1:], Created: testNow.Add(-24 * time.Hour), PartnerID: partner,
+				Region: "US", Language: "en_US", Recording: callrec.DefaultOrgRecording()}
+			if err := directory.Orgs.Put(ctx, tx, org); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	e := &env{t: t, store: newFakeStore(), blobs: newFakeBlobs(), reg: prometheus.NewRegistry(), logs: &syncBuffer{}, now: testNow}
+	e.dir = openRecDirectory(t)
+	e.store.Store = e.dir
 	e.blobs.mod = testNow.Add(-time.Hour)
-	e.store.addToken(adminToken, callrec.Token{ID: "tok-admin", Name: "bootstrap", Role: callrec.RolePartnerAdmin})
-	e.store.addToken(coToken, callrec.Token{ID: "tok-co", Name: "co", Role: callrec.RoleComplianceOfficer, OrgID: "org-b"})
-	e.store.addToken(viewerToken, callrec.Token{ID: "tok-viewer", Name: "viewer", Role: "viewer", OrgID: "org-a"})
+	e.store.addToken(adminToken, callrec.Token{ID: "tok-admin", Name: "bootstrap", Role: callrec.RolePartnerAdmin, PartnerID: callrec.RootPartner,
+		Email: "root@partner.example"})
+	e.store.addToken(coToken, callrec.Token{ID: "tok-co", Name: "co", Role: callrec.RoleComplianceOfficer, OrgID: recOrgB, Email: "co@b.example"})
+	e.store.addToken(viewerToken, callrec.Token{ID: "tok-viewer", Name: "viewer", Role: "viewer", OrgID: recOrgA})
 	h, err := New(Config{
 		PublicURL:  publicURL + "/",
 		SigningKey: []byte("0123456789abcdef0123456789abcdef"),
@@ -322,10 +433,10 @@ func (e *env) do(method, target, token, body string, hdr ...string) *httptest.Re
 	return w
 }
 
-// recording makes an available recording of org-a with audio in the blobs.
+// recording makes an available recording of recOrgA with audio in the blobs.
 func (e *env) recording(id string, start time.Time, mods ...func(*callrec.Recording)) callrec.Recording {
 	r := callrec.Recording{
-		ID: id, OrgID: "org-a", SIPCallID: "rs-" + id + "@src.example", Status: callrec.StatusAvailable,
+		ID: id, OrgID: recOrgA, SIPCallID: "rs-" + id + "@src.example", Status: callrec.StatusAvailable,
 		Topic: "Call " + id, OwnerType: callrec.OwnerOrg, Start: start, Stop: start.Add(90 * time.Second),
 		Created: start.Add(91 * time.Second), DurationMS: 90_000, SizeBytes: 64, SampleRate: 8000, Channels: 2,
 		Format: "WAV", EndReason: callrec.EndBye, BlobKey: "audio/" + id + ".wav",
@@ -364,8 +475,8 @@ func webexError(t *testing.T, w *httptest.ResponseRecorder) errorBody {
 	return b
 }
 
-// wantError checks status and the exact message of a Webex error body.
-func wantError(t *testing.T, w *httptest.ResponseRecorder, status int, msg string) {
+// wantRecError checks status and the exact message of a Webex error body.
+func wantRecError(t *testing.T, w *httptest.ResponseRecorder, status int, msg string) {
 	t.Helper()
 	if w.Code != status {
 		t.Fatalf("status = %d, want %d; body %s", w.Code, status, w.Body.String())
@@ -380,3 +491,116 @@ func wantError(t *testing.T, w *httptest.ResponseRecorder, status int, msg strin
 }
 
 var trackingRE = regexp.MustCompile(`^CALLREC_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+
+// Ids of the people, lines and location of the access fixture.
+const (
+	recLoc      = "1a000000-0000-4000-8000-000000000001"
+	recAlice    = "2a000000-0000-4000-8000-000000000001" // go member
+	recBob      = "2a000000-0000-4000-8000-000000000002" // team member
+	recCarol    = "2a000000-0000-4000-8000-000000000003" // not provisioned; listens to recSales
+	recDave     = "2a000000-0000-4000-8000-000000000004" // provider admin (R11), not a member
+	recRoom     = "2a000000-0000-4000-8000-000000000005" // workspace
+	recOrgBUser = "2b000000-0000-4000-8000-000000000001" // a person of recOrgB
+	recSales    = "3a000000-0000-4000-8000-000000000001" // virtual line on team
+)
+
+// Bearer values of the access fixture's tokens (see withPeople).
+const (
+	aliceToken    = "alice-user"
+	bobToken      = "bob-user"
+	carolToken    = "carol-user"
+	daveToken     = "dave-provider-admin"
+	fullToken     = "org-a-full-admin"
+	roToken       = "org-a-read-only-admin"
+	locToken      = "org-a-location-admin"
+	coAToken      = "compliance-officer-org-a"
+	acmeToken     = "acme-partner-admin" // manages recOrgB only
+	orgBFullToken = "org-b-full-admin"
+)
+
+// withPeople adds the access fixture to the directory: a location of
+// recOrgA; alice (go), bob (team), carol (listener of the sales line,
+// not provisioned), dave (provider admin) and a workspace; the sales
+// virtual line (team); a person of recOrgB; the built-in provider
+// account of recOrgA; and a token for each role.
+func (e *env) withPeople() *env {
+	e.t.Helper()
+	ctx := e.t.Context()
+	err := e.dir.Update(ctx, func(tx directory.Tx) error {
+		if err := directory.Locations.Put(ctx, tx, &callrec.Location{ID: recLoc, OrgID: recOrgA, Name: "HQ", TimeZone: "Europe/Copenhagen"}); err != nil {
+			return err
+		}
+		people := []callrec.Person{
+			{ID: recAlice, OrgID: recOrgA, LocationID: recLoc, Emails: []string{"alice@a.example"}, License: callrec.LicenseProfessional, Extension: "1001"},
+			{ID: recBob, OrgID: recOrgA, LocationID: recLoc, Emails: []string{"bob@a.example", "robert@a.example"}, License: callrec.LicenseProfessional, Extension: "1002"},
+			{ID: recCarol, OrgID: recOrgA, LocationID: recLoc, Emails: []string{"carol@a.example"}, License: callrec.LicenseBasic, Extension: "1003"},
+			{ID: recDave, OrgID: recOrgA, LocationID: recLoc, Emails: []string{"dave@a.example"}, License: callrec.LicenseProfessional, Extension: "1004"},
+			{ID: recRoom, OrgID: recOrgA, LocationID: recLoc, Emails: []string{"room@a.example"}, License: callrec.LicenseWorkspace, Extension: "1005"},
+			{ID: recOrgBUser, OrgID: recOrgB, Emails: []string{"bea@b.example"}, License: callrec.LicenseProfessional, Extension: "1001"},
+		}
+		for i := range people {
+			if err := directory.People.Put(ctx, tx, &people[i]); err != nil {
+				return err
+			}
+		}
+		if err := directory.VirtualLines.Put(ctx, tx, &callrec.VirtualLine{ID: recSales, OrgID: recOrgA, LocationID: recLoc, Extension: "1500",
+			Listeners: []string{recCarol}}); err != nil {
+			return err
+		}
+		return directory.Accounts.Put(ctx, tx, &callrec.ProviderAccount{OrgID: recOrgA, ProviderID: callrec.BuiltInProviderID,
+			Admins: []string{"Dave@A.example"}, Members: []callrec.AccountMember{
+				{ID: recAlice, Type: "PEOPLE", Plan: callrec.PlanGo},
+				{ID: recBob, Type: "PEOPLE", Plan: callrec.PlanTeam},
+				{ID: recSales, Type: "VIRTUAL_LINE", Plan: callrec.PlanTeam},
+			}})
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for value, tok := range map[string]callrec.Token{
+		aliceToken:    {ID: "tok-alice", Role: callrec.RoleUser, OrgID: recOrgA, PersonID: recAlice, Email: "alice@a.example"},
+		bobToken:      {ID: "tok-bob", Role: callrec.RoleUser, OrgID: recOrgA, PersonID: recBob, Email: "bob@a.example"},
+		carolToken:    {ID: "tok-carol", Role: callrec.RoleUser, OrgID: recOrgA, PersonID: recCarol, Email: "carol@a.example"},
+		daveToken:     {ID: "tok-dave", Role: callrec.RoleUser, OrgID: recOrgA, PersonID: recDave, Email: "dave@a.example"},
+		fullToken:     {ID: "tok-full", Role: callrec.RoleFullAdmin, OrgID: recOrgA, Email: "admin@a.example"},
+		roToken:       {ID: "tok-ro", Role: callrec.RoleReadOnlyAdmin, OrgID: recOrgA, Email: "ro@a.example"},
+		locToken:      {ID: "tok-loc", Role: callrec.RoleLocationAdmin, OrgID: recOrgA, LocationIDs: []string{recLoc}, Email: "loc@a.example"},
+		coAToken:      {ID: "tok-co-a", Role: callrec.RoleComplianceOfficer, OrgID: recOrgA, Email: "co@a.example"},
+		acmeToken:     {ID: "tok-acme", Role: callrec.RolePartnerAdmin, PartnerID: "acme", Email: "admin@acme.example"},
+		orgBFullToken: {ID: "tok-b-full", Role: callrec.RoleFullAdmin, OrgID: recOrgB, Email: "admin@b.example"},
+	} {
+		e.store.addToken(value, tok)
+	}
+	return e
+}
+
+// owned sets a recording's owner.
+func owned(typ, id, email string) func(*callrec.Recording) {
+	return func(r *callrec.Recording) {
+		r.OwnerType, r.OwnerID, r.OwnerEmail, r.LocationID = typ, id, email, recLoc
+	}
+}
+
+// audits returns the audit entries about recording id, newest first.
+func (e *env) audits(id string) []callrec.AuditEntry {
+	e.t.Helper()
+	var out []callrec.AuditEntry
+	err := e.dir.View(e.t.Context(), func(tx directory.Tx) error {
+		var err error
+		out, err = tx.ListAudit(e.t.Context(), directory.AuditQuery{ObjectType: "recording", ObjectID: id})
+		return err
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return out
+}
+
+// actions lists the actions of entries, oldest first.
+func actions(entries []callrec.AuditEntry) []string {
+	out := make([]string, len(entries))
+	for i, en := range entries {
+		out[len(entries)-1-i] = en.Action
+	}
+	return out
+}

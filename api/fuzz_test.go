@@ -70,7 +70,8 @@ func FuzzListQuery(f *testing.F) {
 	for _, q := range []string{
 		"", "max=2", "max=10&from=2026-03-01T00:00:00Z&to=2026-03-10T00:00:00Z", "status=deleted&topic=call",
 		"ownerEmail=alice%40example.com&ownerType=org&timezone=Asia/Singapore", "max=0", "cursor=%%%", "from=2026-03-11",
-		"timezone=../../etc/passwd", "format=MP3&serviceType=customerAssist", "max=1&orgId=org-a",
+		"timezone=../../etc/passwd", "format=MP3&serviceType=customerAssist", "max=1&orgId=" + recOrgA,
+		"orgId=org-a", "ownerId=" + webexID(idPerson, "24683d6c-5529-4b60-a6c7-91e8b293bbab") + "&locationId=" + webexID(idLocation, recOrgA),
 	} {
 		f.Add(q)
 	}
@@ -101,7 +102,8 @@ func FuzzListQuery(f *testing.F) {
 						t.Fatalf("next link %s = %d %s", link, w2.Code, w2.Body.String())
 					}
 				}
-			case http.StatusBadRequest, http.StatusForbidden:
+			case http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound:
+				// 404: an orgId that names no org (§1.3).
 				var b errorBody
 				if err := json.Unmarshal(w.Body.Bytes(), &b); err != nil || b.Message == "" {
 					t.Fatalf("%s?%s: bad error body %q", path, raw, w.Body.String())

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,8 +49,10 @@ type listParams struct {
 	q callrec.RecordingQuery
 	// never is set when a filter can match no recording callrec makes
 	// (serviceType customerAssist, format MP3, another storage region, a
-	// location: recordings have no location until the control plane).
+	// location id that is no location id).
 	never bool
+	// locationID is the locationId filter as an internal id ("" = none).
+	locationID string
 }
 
 // cursor is the keyset position after the last item of a page.
@@ -271,8 +274,18 @@ func (s *server) parseList(r *http.Request, admin bool) (*listParams, error) {
 	p.from, p.to = from, to
 
 	f := p.filters
+	if v := f.Get("locationId"); v != "" {
+		var ok bool
+		if p.locationID, ok = parseID(idLocation, v); !ok {
+			p.never = true
+		}
+	}
+	ownerID := ""
+	if v := f.Get("ownerId"); v != "" {
+		ownerID = parseOwnerID(v)
+	}
 	p.q = callrec.RecordingQuery{
-		OwnerID:    f.Get("ownerId"),
+		OwnerID:    ownerID,
 		OwnerEmail: f.Get("ownerEmail"),
 		OwnerType:  f.Get("ownerType"),
 		Statuses:   []string{p.status},
@@ -283,10 +296,9 @@ func (s *server) parseList(r *http.Request, admin bool) (*listParams, error) {
 	if p.cursor != nil {
 		p.q.BeforeStart, p.q.BeforeID = p.cursor.start, p.cursor.id
 	}
-	p.never = (f.Get("serviceType") != "" && f.Get("serviceType") != serviceTypeCalling) ||
+	p.never = p.never || (f.Get("serviceType") != "" && f.Get("serviceType") != serviceTypeCalling) ||
 		(f.Get("format") != "" && f.Get("format") != defaultFormat) ||
-		(f.Get("storageRegion") != "" && f.Get("storageRegion") != defaultStorageRegion) ||
-		f.Get("locationId") != ""
+		(f.Get("storageRegion") != "" && f.Get("storageRegion") != defaultStorageRegion)
 	return p, nil
 }
 
@@ -303,19 +315,33 @@ func (s *server) nextLink(path string, p *listParams, last *callrec.Recording) s
 		"&max=" + strconv.Itoa(p.max) + "&cursor=" + encodeCursor(cursor{start: last.Start, id: last.ID})
 }
 
-// listUser is GET /v1/convergedRecordings: the caller's own recordings.
-// A token with no personal identity (partner admin, compliance officer)
-// owns no recordings, so it sees what its role may see: the same set as
-// the admin list, without the admin list's 30-day limit and without
-// status purged.
+// listUser is GET /v1/convergedRecordings: the caller's own recordings
+// and those of the virtual lines whose team it listens to (R32). A token
+// of no person (partner admin, compliance officer) owns no recordings, so
+// it sees what its role may see: the admin list's set, without the admin
+// list's 30-day limit and without status purged.
 func (s *server) listUser(w http.ResponseWriter, r *http.Request, tok *callrec.Token) error {
 	return s.list(w, r, tok, false)
 }
 
-// listAdmin is GET /v1/admin/convergedRecordings for admins and compliance officers.
+// listAdmin is GET /v1/admin/convergedRecordings: what policy lets the
+// caller list (R3, R4): org admins and provider admins the recordings on
+// paid plans, compliance officers every recording of their org, the
+// bootstrap partner admin every recording. Users who are not provider
+// admins get 403.
 func (s *server) listAdmin(w http.ResponseWriter, r *http.Request, tok *callrec.Token) error {
 	if !isAdmin(tok) {
-		return forbidden("The admin list needs an admin or compliance officer token")
+		ok := false
+		if tok.Role == callrec.RoleUser && tok.OrgID != "" {
+			ov, err := s.accessFor(tok).view(r.Context(), tok.OrgID)
+			if err != nil {
+				return err
+			}
+			ok = ov.viewer.ProviderAdmin
+		}
+		if !ok {
+			return forbidden("The admin list needs an admin, provider admin or compliance officer token")
+		}
 	}
 	return s.list(w, r, tok, true)
 }
@@ -329,18 +355,39 @@ func (s *server) list(w http.ResponseWriter, r *http.Request, tok *callrec.Token
 	if err != nil {
 		return err
 	}
-	org, err := orgScope(tok, p.filters.Get("orgId"))
+	ctx := r.Context()
+	org, err := s.recordingOrgScope(r, tok)
 	if err != nil {
 		return err
 	}
 	p.q.OrgID = org
+	acc := s.accessFor(tok)
+	// The user list of a person: its own and its listened lines'.
+	var mine func(*callrec.Recording) bool
+	if !admin && tok.PersonID != "" {
+		ov, err := acc.view(ctx, tok.OrgID)
+		if err != nil {
+			return err
+		}
+		listens := ov.viewer.Listens
+		if len(listens) == 0 && (p.q.OwnerID == "" || p.q.OwnerID == tok.PersonID) {
+			p.q.OwnerID = tok.PersonID // one owner: filter in the store
+		}
+		mine = func(rec *callrec.Recording) bool {
+			return rec.OwnerID == tok.PersonID || (rec.OwnerType == callrec.OwnerVirtualLine && slices.Contains(listens, rec.OwnerID))
+		}
+	}
 	out := listJSON{Items: []recordingJSON{}}
 	if p.never {
 		writeJSON(w, http.StatusOK, out)
 		return nil
 	}
-	recs, err := s.collect(r.Context(), p.q, p.max+1, func(rec *callrec.Recording) bool {
-		return rec.Status == p.status && Allowed(tok, rec, ActionList)
+	recs, err := s.collect(ctx, p.q, p.max+1, func(rec *callrec.Recording) (bool, error) {
+		if rec.Status != p.status || (mine != nil && !mine(rec)) || (p.locationID != "" && rec.LocationID != p.locationID) {
+			return false, nil
+		}
+		a, err := acc.of(ctx, rec)
+		return a.List, err
 	})
 	if err != nil {
 		return err
@@ -358,9 +405,9 @@ func (s *server) list(w http.ResponseWriter, r *http.Request, tok *callrec.Token
 
 // collect pages through the store from q's cursor until it has want
 // recordings that keep accepts or the store has no more. Filtering here
-// (not only in SQL) keeps Allowed the one authority on visibility while
-// pages stay full.
-func (s *server) collect(ctx context.Context, q callrec.RecordingQuery, want int, keep func(*callrec.Recording) bool) ([]callrec.Recording, error) {
+// (not only in SQL) keeps policy.RecordingAccess the one authority on
+// visibility while pages stay full.
+func (s *server) collect(ctx context.Context, q callrec.RecordingQuery, want int, keep func(*callrec.Recording) (bool, error)) ([]callrec.Recording, error) {
 	out := make([]callrec.Recording, 0, min(want, maxMax+1))
 	q.Limit = max(want, 1)
 	if want <= 0 {
@@ -372,7 +419,11 @@ func (s *server) collect(ctx context.Context, q callrec.RecordingQuery, want int
 			return nil, fmt.Errorf("api: list recordings: %w", err)
 		}
 		for i := range batch {
-			if keep(&batch[i]) {
+			ok, err := keep(&batch[i])
+			if err != nil {
+				return nil, err
+			}
+			if ok {
 				out = append(out, batch[i])
 				if want > 0 && len(out) == want {
 					return out, nil

@@ -165,12 +165,12 @@ func TestListValidation(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			wantError(t, e.do("GET", c.path, adminToken, ""), 400, c.msg)
+			wantRecError(t, e.do("GET", c.path, adminToken, ""), 400, c.msg)
 		})
 	}
 	t.Run("unknown time zone header", func(t *testing.T) {
 		w := e.do("GET", "/v1/convergedRecordings", adminToken, "", "timezone", "Europe/Atlantis")
-		wantError(t, w, 400, `timezone "Europe/Atlantis" is not a known IANA time zone name (e.g. America/New_York)`)
+		wantRecError(t, w, 400, `timezone "Europe/Atlantis" is not a known IANA time zone name (e.g. America/New_York)`)
 	})
 	t.Run("several problems give one errors entry each", func(t *testing.T) {
 		w := e.do("GET", "/v1/convergedRecordings?max=0&status=x", adminToken, "")
@@ -239,7 +239,7 @@ func TestListStatusAndFilters(t *testing.T) {
 	e.recording("alice", at(5), func(r *callrec.Recording) {
 		r.OwnerType, r.OwnerID, r.OwnerEmail = callrec.OwnerUser, "u-alice", "alice@example.com"
 	})
-	e.recording("org-b-rec", at(6), func(r *callrec.Recording) { r.OrgID = "org-b" })
+	e.recording("org-b-rec", at(6), func(r *callrec.Recording) { r.OrgID, r.OwnerID = recOrgB, recOrgB })
 
 	cases := []struct {
 		name, token, path string
@@ -252,13 +252,15 @@ func TestListStatusAndFilters(t *testing.T) {
 		{"partner admin on the user list sees every org", adminToken, "/v1/convergedRecordings", []string{"avail", "alice", "org-b-rec"}},
 		{"ownerEmail", adminToken, "/v1/admin/convergedRecordings?ownerEmail=alice@example.com", []string{"alice"}},
 		{"ownerId", adminToken, "/v1/admin/convergedRecordings?ownerId=u-alice", []string{"alice"}},
+		{"ownerId as a Webex org id", adminToken, "/v1/admin/convergedRecordings?ownerType=org&ownerId=" + webexID(idOrg, recOrgB), []string{"org-b-rec"}},
 		{"ownerType org", adminToken, "/v1/admin/convergedRecordings?ownerType=org", []string{"avail", "org-b-rec"}},
-		{"orgId narrows a partner admin", adminToken, "/v1/admin/convergedRecordings?orgId=org-b", []string{"org-b-rec"}},
+		{"orgId narrows a partner admin", adminToken, "/v1/admin/convergedRecordings?orgId=" + webexID(idOrg, recOrgB), []string{"org-b-rec"}},
+		{"orgId as a bare UUID", adminToken, "/v1/admin/convergedRecordings?orgId=" + recOrgB, []string{"org-b-rec"}},
 		{"format WAV", adminToken, "/v1/admin/convergedRecordings?format=WAV&serviceType=calling&storageRegion=US", []string{"avail", "alice", "org-b-rec"}},
 		{"format MP3 matches nothing", adminToken, "/v1/admin/convergedRecordings?format=MP3", nil},
 		{"customerAssist matches nothing", adminToken, "/v1/admin/convergedRecordings?serviceType=customerAssist", nil},
 		{"other region matches nothing", adminToken, "/v1/admin/convergedRecordings?storageRegion=DE", nil},
-		{"locationId matches nothing yet", adminToken, "/v1/admin/convergedRecordings?locationId=loc-1", nil},
+		{"locationId that is no location id matches nothing", adminToken, "/v1/admin/convergedRecordings?locationId=loc-1", nil},
 		{"compliance officer sees its org only", coToken, "/v1/admin/convergedRecordings", []string{"org-b-rec"}},
 		{"viewer sees nothing on the user list", viewerToken, "/v1/convergedRecordings", nil},
 	}
@@ -271,17 +273,21 @@ func TestListStatusAndFilters(t *testing.T) {
 		})
 	}
 	t.Run("viewer may not use the admin list", func(t *testing.T) {
-		wantError(t, e.do("GET", "/v1/admin/convergedRecordings", viewerToken, ""), 403,
-			"The admin list needs an admin or compliance officer token")
+		wantRecError(t, e.do("GET", "/v1/admin/convergedRecordings", viewerToken, ""), 403,
+			"The admin list needs an admin, provider admin or compliance officer token")
 	})
-	t.Run("compliance officer may not name another org", func(t *testing.T) {
-		wantError(t, e.do("GET", "/v1/admin/convergedRecordings?orgId=org-a", coToken, ""), 403,
-			`orgId: the token may not act on org "org-a"`)
+	t.Run("another org named by a compliance officer is 404", func(t *testing.T) {
+		wantRecError(t, e.do("GET", "/v1/admin/convergedRecordings?orgId="+recOrgA, coToken, ""), 404,
+			`Organization "`+recOrgA+`" was not found`)
+	})
+	t.Run("an orgId that is no org id is 404", func(t *testing.T) {
+		wantRecError(t, e.do("GET", "/v1/admin/convergedRecordings?orgId=org-b", adminToken, ""), 404,
+			`Organization "org-b" was not found`)
 	})
 	t.Run("store failure is 503 for ErrUnavailable", func(t *testing.T) {
 		e.store.errList = fmt.Errorf("sqlite: busy: %w", callrec.ErrUnavailable)
 		defer func() { e.store.errList = nil }()
-		wantError(t, e.do("GET", "/v1/convergedRecordings", adminToken, ""), 503, msgUnavailable)
+		wantRecError(t, e.do("GET", "/v1/convergedRecordings", adminToken, ""), 503, msgUnavailable)
 	})
 }
 
@@ -355,7 +361,7 @@ func TestCollectPagesThroughFilteredBatches(t *testing.T) {
 	for g := 0; g < 30; g += 3 {
 		order = append(order, all[g+2], all[g+1], all[g])
 	}
-	odd := func(r *callrec.Recording) bool { return r.ID[len(r.ID)-1]%2 == 1 }
+	odd := func(r *callrec.Recording) (bool, error) { return r.ID[len(r.ID)-1]%2 == 1, nil }
 	var wantOdd []string
 	for _, id := range order {
 		if id[len(id)-1]%2 == 1 {
@@ -365,12 +371,12 @@ func TestCollectPagesThroughFilteredBatches(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		want int
-		keep func(*callrec.Recording) bool
+		keep func(*callrec.Recording) (bool, error)
 		ids  []string
 	}{
 		{"first 10 of the kept", 10, odd, wantOdd[:10]},
 		{"all kept", 0, odd, wantOdd},
-		{"everything", 0, func(*callrec.Recording) bool { return true }, order},
+		{"everything", 0, func(*callrec.Recording) (bool, error) { return true, nil }, order},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := e.srv.collect(t.Context(), callrec.RecordingQuery{}, c.want, c.keep)
@@ -390,9 +396,17 @@ func TestCollectPagesThroughFilteredBatches(t *testing.T) {
 		stuck := &stuckStore{fakeStore: e.store}
 		e.srv.store = stuck
 		defer func() { e.srv.store = e.store }()
-		_, err := e.srv.collect(t.Context(), callrec.RecordingQuery{}, 5, func(*callrec.Recording) bool { return false })
+		_, err := e.srv.collect(t.Context(), callrec.RecordingQuery{}, 5, func(*callrec.Recording) (bool, error) { return false, nil })
 		if !errors.Is(err, callrec.ErrUnavailable) {
 			t.Errorf("err = %v, want ErrUnavailable", err)
+		}
+	})
+	t.Run("an error of keep stops the walk", func(t *testing.T) {
+		boom := errors.New("directory unavailable")
+		calls := 0
+		_, err := e.srv.collect(t.Context(), callrec.RecordingQuery{}, 0, func(*callrec.Recording) (bool, error) { calls++; return false, boom })
+		if !errors.Is(err, boom) || calls != 1 {
+			t.Errorf("err = %v after %d calls, want the keep error after 1", err, calls)
 		}
 	})
 }
@@ -403,4 +417,61 @@ type stuckStore struct{ *fakeStore }
 func (s *stuckStore) ListRecordings(ctx context.Context, q callrec.RecordingQuery) ([]callrec.Recording, error) {
 	q.BeforeStart, q.BeforeID = time.Time{}, ""
 	return s.fakeStore.ListRecordings(ctx, q)
+}
+
+// TestR3_R4_ListsByRole checks both lists for each kind of caller (R3:
+// on go only the owner; R4: paid plans open the org's recordings to
+// admins and provider admins; R32: listeners see a line's recordings).
+func TestR3_R4_ListsByRole(t *testing.T) {
+	e := newEnv(t).withPeople()
+	at := func(m int) time.Time { return testNow.Add(-time.Duration(m) * time.Minute) }
+	e.recording("alice-go", at(1), owned(callrec.OwnerUser, recAlice, "alice@a.example"))
+	e.recording("bob-team", at(2), owned(callrec.OwnerUser, recBob, "bob@a.example"))
+	e.recording("sales-team", at(3), owned(callrec.OwnerVirtualLine, recSales, ""))
+	e.recording("unmatched", at(4), func(r *callrec.Recording) { r.OwnerID = recOrgA })
+	e.recording("b-org", at(5), func(r *callrec.Recording) { r.OrgID, r.OwnerID = recOrgB, recOrgB })
+	e.recording("bob-trashed", at(6), owned(callrec.OwnerUser, recBob, "bob@a.example"), func(r *callrec.Recording) { r.Status = callrec.StatusDeleted })
+	cases := []struct {
+		name, token, path string
+		want              []string
+	}{
+		{"R3 a user lists only their own", aliceToken, "/v1/convergedRecordings", []string{"alice-go"}},
+		{"a user's recycle bin", bobToken, "/v1/convergedRecordings?status=deleted", []string{"bob-trashed"}},
+		{"a user naming another owner gets nothing", aliceToken, "/v1/convergedRecordings?ownerId=" + webexID(idPerson, recBob), nil},
+		{"R32 a listener lists the line's recordings", carolToken, "/v1/convergedRecordings", []string{"sales-team"}},
+		{"a provider admin's user list is still their own", daveToken, "/v1/convergedRecordings", nil},
+		{"R4 provider admin: paid recordings of the org", daveToken, "/v1/admin/convergedRecordings", []string{"bob-team", "sales-team"}},
+		{"R4 full admin: paid and unmatched", fullToken, "/v1/admin/convergedRecordings", []string{"bob-team", "sales-team", "unmatched"}},
+		{"R4 read-only admin: the same", roToken, "/v1/admin/convergedRecordings", []string{"bob-team", "sales-team", "unmatched"}},
+		{"compliance officer: everything of the org", coAToken, "/v1/admin/convergedRecordings", []string{"alice-go", "bob-team", "sales-team", "unmatched"}},
+		{"a partner admin lists the orgs it manages", acmeToken, "/v1/admin/convergedRecordings", []string{"b-org"}},
+		{"locationId filter", coAToken, "/v1/admin/convergedRecordings?locationId=" + webexID(idLocation, recLoc), []string{"alice-go", "bob-team", "sales-team"}},
+		{"ownerType filter", coAToken, "/v1/admin/convergedRecordings?ownerType=virtualLine", []string{"sales-team"}},
+		{"the org's full admin of B sees B only", orgBFullToken, "/v1/admin/convergedRecordings", []string{"b-org"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := ids(listPage(t, e.do("GET", c.path, c.token, "")))
+			if !slices.Equal(got, c.want) {
+				t.Errorf("ids = %v, want %v", got, c.want)
+			}
+		})
+	}
+	t.Run("a user who is no provider admin may not use the admin list", func(t *testing.T) {
+		wantRecError(t, e.do("GET", "/v1/admin/convergedRecordings", aliceToken, ""), 403,
+			"The admin list needs an admin, provider admin or compliance officer token")
+	})
+	t.Run("a partner admin naming an org of another partner gets 404", func(t *testing.T) {
+		wantRecError(t, e.do("GET", "/v1/admin/convergedRecordings?orgId="+webexID(idOrg, recOrgA), acmeToken, ""), 404,
+			"Organization "+quote(webexID(idOrg, recOrgA))+" was not found")
+	})
+	t.Run("owner ids on the wire are Webex ids by owner type", func(t *testing.T) {
+		items := listPage(t, e.do("GET", "/v1/admin/convergedRecordings", coAToken, ""))
+		want := map[string]string{"alice-go": webexID(idPerson, recAlice), "sales-team": webexID(idVirtualLine, recSales), "unmatched": webexID(idOrg, recOrgA)}
+		for _, it := range items {
+			if w, ok := want[it.ID]; ok && it.OwnerID != w {
+				t.Errorf("%s ownerId = %q, want %q", it.ID, it.OwnerID, w)
+			}
+		}
+	})
 }

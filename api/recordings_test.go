@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -79,7 +80,13 @@ func decodeMap(t *testing.T, w *httptest.ResponseRecorder) map[string]any {
 	return m
 }
 
-var audioLinkRE = regexp.MustCompile(`^` + regexp.QuoteMeta(publicURL) + `/v1/convergedRecordings/([^/?]+)/audio\?expires=(\d+)&signature=([0-9a-f]{64})$`)
+var audioLinkRE = regexp.MustCompile(`^` + regexp.QuoteMeta(publicURL) + `/v1/convergedRecordings/([^/?]+)/audio\?expires=(\d+)&by=([^&]*)&signature=([0-9a-f]{64})$`)
+
+// wireIDs replaces the placeholders ORG_A and OWNER of an expected JSON
+// text with the Webex ids the API renders.
+func wireIDs(s string) string {
+	return strings.NewReplacer("ORG_A", webexID(idOrg, recOrgA), "OWNER", webexID(idPerson, "24683d6c-5529-4b60-a6c7-91e8b293bbab")).Replace(s)
+}
 
 func TestGetRecordingDetails(t *testing.T) {
 	e := newEnv(t)
@@ -88,22 +95,22 @@ func TestGetRecordingDetails(t *testing.T) {
 	links, _ := m["temporaryDirectDownloadLinks"].(map[string]any)
 	link, _ := links["audioDownloadLink"].(string)
 	sm := audioLinkRE.FindStringSubmatch(link)
-	if sm == nil || sm[1] != richID || sm[2] != strconv.FormatInt(testNow.Add(3*time.Hour).Unix(), 10) {
+	if sm == nil || sm[1] != richID || sm[2] != strconv.FormatInt(testNow.Add(3*time.Hour).Unix(), 10) || sm[3] != "root%40partner.example" {
 		t.Fatalf("audioDownloadLink = %q", link)
 	}
 	links["audioDownloadLink"] = "LINK"
-	jsonEqual(t, m, `{
+	jsonEqual(t, m, wireIDs(`{
 	 "id": "62807eaf-0c89-492e-a3c3-c4751812603b",
 	 "topic": "Call 4060 -> +15551234567",
 	 "createTime": "2026-03-10T18:05:00+08:00",
 	 "timeRecorded": "2026-03-10T18:00:00+08:00",
 	 "format": "WAV", "serviceType": "calling", "durationSeconds": 299, "sizeBytes": 64,
-	 "status": "available", "ownerId": "24683d6c-5529-4b60-a6c7-91e8b293bbab",
+	 "status": "available", "ownerId": "OWNER",
 	 "ownerEmail": "alice@example.com", "ownerType": "user", "storageRegion": "US",
 	 "serviceData": {"callSessionId": "ab30317f1a784dc48ff824d0d3715d86"},
 	 "temporaryDirectDownloadLinks": {"audioDownloadLink": "LINK", "expiration": "2026-03-10T15:00:00Z"},
 	 "callrec": {
-	  "orgId": "org-a", "partial": false, "endReason": "bye", "durationMs": 298600,
+	  "orgId": "ORG_A", "expiresAt": null, "hold": false, "partial": false, "endReason": "bye", "durationMs": 298600,
 	  "startTime": "2026-03-10T18:00:00.000+08:00", "stopTime": "2026-03-10T18:04:59.000+08:00",
 	  "pauseIntervals": [{"start": "2026-03-10T18:00:30.000+08:00", "end": "2026-03-10T18:00:45.500+08:00"}],
 	  "streams": [
@@ -122,7 +129,23 @@ func TestGetRecordingDetails(t *testing.T) {
 	  "sampleRate": 8000, "channelCount": 2,
 	  "sipCallId": "rs-62807eaf-0c89-492e-a3c3-c4751812603b@src.example"
 	 }
-	}`)
+	}`))
+	t.Run("X4 a details read with a link is audited as download", func(t *testing.T) {
+		au := e.audits(richID)
+		if len(au) != 1 || au[0].Action != "download" || au[0].Actor != "root@partner.example" || au[0].ActorRole != callrec.RolePartnerAdmin ||
+			au[0].OrgID != recOrgA || au[0].ObjectType != "recording" || au[0].TrackingID == "" {
+			t.Errorf("audit = %+v", au)
+		}
+	})
+	t.Run("location, expiry and hold in the callrec object", func(t *testing.T) {
+		e.recording("held", testNow.Add(-time.Hour), func(r *callrec.Recording) {
+			r.LocationID, r.ExpiresAt, r.Hold = recLoc, time.Date(2026, 4, 9, 11, 0, 0, 0, time.UTC), true
+		})
+		cr := decodeMap(t, e.do("GET", "/v1/convergedRecordings/held", adminToken, ""))["callrec"].(map[string]any)
+		if cr["locationId"] != webexID(idLocation, recLoc) || cr["expiresAt"] != "2026-04-09T11:00:00.000Z" || cr["hold"] != true {
+			t.Errorf("callrec = locationId %v expiresAt %v hold %v", cr["locationId"], cr["expiresAt"], cr["hold"])
+		}
+	})
 
 	t.Run("empty metadata renders arrays, not null", func(t *testing.T) {
 		e.recording("bare", testNow.Add(-time.Hour), func(r *callrec.Recording) { r.OwnerType, r.Format = "", "" })
@@ -145,20 +168,20 @@ func TestGetRecordingDetails(t *testing.T) {
 		}
 	})
 	t.Run("not found", func(t *testing.T) {
-		wantError(t, e.do("GET", "/v1/convergedRecordings/nope", adminToken, ""), 404, `Recording "nope" was not found`)
+		wantRecError(t, e.do("GET", "/v1/convergedRecordings/nope", adminToken, ""), 404, `Recording "nope" was not found`)
 	})
 	t.Run("recording in progress is hidden", func(t *testing.T) {
 		e.recording("live", testNow, func(r *callrec.Recording) { r.Status = callrec.StatusRecording })
-		wantError(t, e.do("GET", "/v1/convergedRecordings/live", adminToken, ""), 404, `Recording "live" was not found`)
+		wantRecError(t, e.do("GET", "/v1/convergedRecordings/live", adminToken, ""), 404, `Recording "live" was not found`)
 	})
 	t.Run("compliance officer of another org gets 404", func(t *testing.T) {
-		wantError(t, e.do("GET", "/v1/convergedRecordings/"+richID, coToken, ""), 404, `Recording "`+richID+`" was not found`)
+		wantRecError(t, e.do("GET", "/v1/convergedRecordings/"+richID, coToken, ""), 404, `Recording "`+richID+`" was not found`)
 	})
 	t.Run("id with a control character", func(t *testing.T) {
-		wantError(t, e.do("GET", "/v1/convergedRecordings/a%01b", adminToken, ""), 404, `Recording "a\x01b" was not found`)
+		wantRecError(t, e.do("GET", "/v1/convergedRecordings/a%01b", adminToken, ""), 404, `Recording "a\x01b" was not found`)
 	})
 	t.Run("no token", func(t *testing.T) {
-		wantError(t, e.do("GET", "/v1/convergedRecordings/"+richID, "", ""), 401, msgUnauthorized)
+		wantRecError(t, e.do("GET", "/v1/convergedRecordings/"+richID, "", ""), 401, msgUnauthorized)
 	})
 }
 
@@ -168,9 +191,9 @@ func TestGetMetadata(t *testing.T) {
 	m := decodeMap(t, e.do("GET", "/v1/convergedRecordings/"+richID+"/metadata?showAllTypes=true", adminToken, ""))
 	cr := m["callrec"].(map[string]any)
 	delete(m, "callrec")
-	jsonEqual(t, m, `{
-	 "id": "62807eaf-0c89-492e-a3c3-c4751812603b", "orgId": "org-a",
-	 "ownerId": "24683d6c-5529-4b60-a6c7-91e8b293bbab", "ownerType": "USER", "ownerName": "Alice",
+	jsonEqual(t, m, wireIDs(`{
+	 "id": "62807eaf-0c89-492e-a3c3-c4751812603b", "orgId": "ORG_A",
+	 "ownerId": "OWNER", "ownerType": "USER", "ownerName": "Alice",
 	 "ownerEmail": "alice@example.com", "storageRegion": "US", "serviceType": "calling", "version": "1.2",
 	 "serviceData": {
 	  "callRecordingId": "62807eaf-0c89-492e-a3c3-c4751812603b",
@@ -186,11 +209,11 @@ func TestGetMetadata(t *testing.T) {
 	   "timeStamp": "2026-03-10T10:00:00Z",
 	   "mediaStreams": [{"streamId": "s1", "mode": "separate", "mLineIndex": "0"}, {"streamId": "s2", "mode": "separate", "mLineIndex": "1"}],
 	   "participants": [
-	    {"actor": {"type": "USER", "id": "24683d6c-5529-4b60-a6c7-91e8b293bbab", "name": "Alice"}, "aor": "sip:4060@pbx.example", "send": "s1"},
+	    {"actor": {"type": "USER", "id": "OWNER", "name": "Alice"}, "aor": "sip:4060@pbx.example", "send": "s1"},
 	    {"actor": {"type": "PARTICIPANT", "id": "p2"}, "aor": "sip:+15551234567@trunk.example", "send": "s2"}]
 	  }]
 	 }
-	}`)
+	}`))
 	vendor := cr["vendor"].(map[string]any)
 	if vendor["vendor"] != "broadworks" || vendor["callId"] != "callhalf-581329:0" {
 		t.Errorf("callrec.vendor = %v", vendor)
@@ -218,7 +241,7 @@ func TestGetMetadata(t *testing.T) {
 		}
 	})
 	t.Run("bad showAllTypes", func(t *testing.T) {
-		wantError(t, e.do("GET", "/v1/convergedRecordings/"+richID+"/metadata?showAllTypes=maybe", adminToken, ""), 400,
+		wantRecError(t, e.do("GET", "/v1/convergedRecordings/"+richID+"/metadata?showAllTypes=maybe", adminToken, ""), 400,
 			"showAllTypes must be true or false")
 	})
 	t.Run("terminating call swaps the parties", func(t *testing.T) {
@@ -247,7 +270,7 @@ func TestGetMetadata(t *testing.T) {
 		}
 	})
 	t.Run("not found", func(t *testing.T) {
-		wantError(t, e.do("GET", "/v1/convergedRecordings/nope/metadata", adminToken, ""), 404, `Recording "nope" was not found`)
+		wantRecError(t, e.do("GET", "/v1/convergedRecordings/nope/metadata", adminToken, ""), 404, `Recording "nope" was not found`)
 	})
 }
 
@@ -334,6 +357,7 @@ func TestAudioDownload(t *testing.T) {
 	q := u.Query()
 	expires, _ := strconv.ParseInt(q.Get("expires"), 10, 64)
 	sig := q.Get("signature")
+	by := "&by=" + url.QueryEscape(q.Get("by"))
 	flipped := []byte(sig)
 	flipped[0] ^= 1
 	if flipped[0] == sig[0] {
@@ -342,20 +366,22 @@ func TestAudioDownload(t *testing.T) {
 	bad := []struct {
 		name, path, msg string
 	}{
-		{"tampered signature", fmt.Sprintf("/v1/convergedRecordings/r1/audio?expires=%d&signature=%s", expires, flipped), msgLinkInvalid},
-		{"tampered expiry", fmt.Sprintf("/v1/convergedRecordings/r1/audio?expires=%d&signature=%s", expires+3600, sig), msgLinkInvalid},
-		{"other recording", fmt.Sprintf("/v1/convergedRecordings/r2/audio?expires=%d&signature=%s", expires, sig), msgLinkInvalid},
-		{"no signature", fmt.Sprintf("/v1/convergedRecordings/r1/audio?expires=%d", expires), msgLinkInvalid},
-		{"no expiry", "/v1/convergedRecordings/r1/audio?signature=" + sig, msgLinkInvalid},
-		{"signature not hex", fmt.Sprintf("/v1/convergedRecordings/r1/audio?expires=%d&signature=zz", expires), msgLinkInvalid},
+		{"tampered signature", fmt.Sprintf("/v1/convergedRecordings/r1/audio?expires=%d%s&signature=%s", expires, by, flipped), msgLinkInvalid},
+		{"tampered expiry", fmt.Sprintf("/v1/convergedRecordings/r1/audio?expires=%d%s&signature=%s", expires+3600, by, sig), msgLinkInvalid},
+		{"tampered holder", fmt.Sprintf("/v1/convergedRecordings/r1/audio?expires=%d&by=mallory%%40x.example&signature=%s", expires, sig), msgLinkInvalid},
+		{"holder removed", fmt.Sprintf("/v1/convergedRecordings/r1/audio?expires=%d&signature=%s", expires, sig), msgLinkInvalid},
+		{"other recording", fmt.Sprintf("/v1/convergedRecordings/r2/audio?expires=%d%s&signature=%s", expires, by, sig), msgLinkInvalid},
+		{"no signature", fmt.Sprintf("/v1/convergedRecordings/r1/audio?expires=%d%s", expires, by), msgLinkInvalid},
+		{"no expiry", "/v1/convergedRecordings/r1/audio?signature=" + sig + by, msgLinkInvalid},
+		{"signature not hex", fmt.Sprintf("/v1/convergedRecordings/r1/audio?expires=%d%s&signature=zz", expires, by), msgLinkInvalid},
 	}
 	for _, c := range bad {
 		t.Run(c.name, func(t *testing.T) {
-			wantError(t, e.do("GET", c.path, "", ""), 403, c.msg)
+			wantRecError(t, e.do("GET", c.path, "", ""), 403, c.msg)
 		})
 	}
 	t.Run("a bearer token does not replace the signature", func(t *testing.T) {
-		wantError(t, e.do("GET", "/v1/convergedRecordings/r1/audio", adminToken, ""), 403, msgLinkInvalid)
+		wantRecError(t, e.do("GET", "/v1/convergedRecordings/r1/audio", adminToken, ""), 403, msgLinkInvalid)
 	})
 	t.Run("valid one second before expiry", func(t *testing.T) {
 		e.setNow(time.Unix(expires-1, 0))
@@ -367,19 +393,108 @@ func TestAudioDownload(t *testing.T) {
 	t.Run("expired at the expiry second", func(t *testing.T) {
 		e.setNow(time.Unix(expires, 0))
 		defer e.setNow(testNow)
-		wantError(t, e.do("GET", path, "", ""), 403, msgLinkExpired)
+		wantRecError(t, e.do("GET", path, "", ""), 403, msgLinkExpired)
 	})
 	t.Run("recording moved to the recycle bin", func(t *testing.T) {
 		r := e.store.get(t, "r1")
 		r.Status = callrec.StatusDeleted
 		e.store.put(r)
 		defer func() { r.Status = callrec.StatusAvailable; e.store.put(r) }()
-		wantError(t, e.do("GET", path, "", ""), 410, `Recording "r1" is deleted; its audio is no longer available`)
+		wantRecError(t, e.do("GET", path, "", ""), 410, `Recording "r1" is deleted; its audio is no longer available`)
 	})
 	t.Run("audio missing from the blob store", func(t *testing.T) {
 		e.recording("noblob", testNow.Add(-time.Hour))
 		p := e.audioPath("noblob")
 		e.blobs.Delete(t.Context(), "audio/noblob.wav")
-		wantError(t, e.do("GET", p, "", ""), 404, `The audio of recording "noblob" was not found`)
+		wantRecError(t, e.do("GET", p, "", ""), 404, `The audio of recording "noblob" was not found`)
+	})
+}
+
+// TestR4_DownloadLinksByRole checks §10.5 with R3/R4: the owner,
+// compliance officers and provider admins on paid plans get a download
+// link; org admins read without one; every link handed out is audited.
+func TestR4_DownloadLinksByRole(t *testing.T) {
+	e := newEnv(t).withPeople()
+	e.recording("bob-team", testNow.Add(-time.Hour), owned(callrec.OwnerUser, recBob, "bob@a.example"))
+	e.recording("alice-go", testNow.Add(-time.Hour), owned(callrec.OwnerUser, recAlice, "alice@a.example"))
+	cases := []struct {
+		name, token, id string
+		status          int
+		link            bool
+	}{
+		{"owner", bobToken, "bob-team", 200, true},
+		{"R4 provider admin on paid", daveToken, "bob-team", 200, true},
+		{"compliance officer", coAToken, "bob-team", 200, true},
+		{"full admin reads without a link", fullToken, "bob-team", 200, false},
+		{"read-only admin reads without a link", roToken, "bob-team", 200, false},
+		{"R3 provider admin on go: not found", daveToken, "alice-go", 404, false},
+		{"R3 full admin on go: not found", fullToken, "alice-go", 404, false},
+		{"another org's admin: not found", orgBFullToken, "bob-team", 404, false},
+		{"another org's admin naming this org: not found", orgBFullToken, "bob-team?orgId=" + recOrgA, 404, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			before := len(e.audits(strings.Split(c.id, "?")[0]))
+			w := e.do("GET", "/v1/convergedRecordings/"+c.id, c.token, "")
+			if w.Code != c.status {
+				t.Fatalf("status %d %s, want %d", w.Code, w.Body.String(), c.status)
+			}
+			if c.status != 200 {
+				return
+			}
+			m := decodeMap(t, w)
+			_, hasLink := m["temporaryDirectDownloadLinks"]
+			if hasLink != c.link {
+				t.Errorf("link present = %v, want %v", hasLink, c.link)
+			}
+			after := e.audits(c.id)
+			if c.link && (len(after) != before+1 || after[0].Action != "download") {
+				t.Errorf("X4 audit after a link: %d entries (was %d), newest %+v", len(after), before, after[0])
+			}
+			if !c.link && len(after) != before {
+				t.Errorf("a read without a link was audited: %+v", after[0])
+			}
+		})
+	}
+	t.Run("metadata follows read access", func(t *testing.T) {
+		if w := e.do("GET", "/v1/convergedRecordings/bob-team/metadata", fullToken, ""); w.Code != 200 {
+			t.Errorf("full admin metadata = %d", w.Code)
+		}
+		wantRecError(t, e.do("GET", "/v1/convergedRecordings/alice-go/metadata", bobToken, ""), 404, `Recording "alice-go" was not found`)
+	})
+}
+
+// TestX4_ListenAudit checks that every audio fetch through a signed link
+// is audited with the link's holder as the actor, and HEAD is not.
+func TestX4_ListenAudit(t *testing.T) {
+	e := newEnv(t).withPeople()
+	e.recording("r1", testNow.Add(-time.Hour), owned(callrec.OwnerUser, recBob, "bob@a.example"))
+	w := e.do("GET", "/v1/convergedRecordings/r1", bobToken, "")
+	var det recordingJSON
+	if err := json.Unmarshal(w.Body.Bytes(), &det); err != nil || det.Links == nil {
+		t.Fatalf("details: %d %s", w.Code, w.Body.String())
+	}
+	path := strings.TrimPrefix(det.Links.AudioDownloadLink, publicURL)
+	if w := e.do("GET", path, "", ""); w.Code != 200 {
+		t.Fatalf("GET = %d", w.Code)
+	}
+	if w := e.do("GET", path, "", "", "Range", "bytes=0-3"); w.Code != 206 {
+		t.Fatalf("range = %d", w.Code)
+	}
+	if w := e.do("HEAD", path, "", ""); w.Code != 200 {
+		t.Fatalf("HEAD = %d", w.Code)
+	}
+	au := e.audits("r1")
+	if got := actions(au); !slices.Equal(got, []string{"download", "listen", "listen"}) {
+		t.Fatalf("audit actions = %v, want download, listen, listen", got)
+	}
+	for _, en := range au[:2] {
+		if en.Actor != "bob@a.example" || en.ActorRole != "signedLink" || en.OrgID != recOrgA || en.ObjectID != "r1" {
+			t.Errorf("listen entry %+v", en)
+		}
+	}
+	t.Run("an audit failure refuses the audio", func(t *testing.T) {
+		e.dir.Close() // the directory (and its audit log) is gone
+		wantRecError(t, e.do("GET", path, "", ""), 500, msgInternal)
 	})
 }

@@ -54,7 +54,10 @@ type linksJSON struct {
 
 // callrecJSON is what Webex has no field for (interfaces.md, the callrec object).
 type callrecJSON struct {
-	OrgID          string                `json:"orgId"`
+	OrgID          string                `json:"orgId"`                // Webex org id
+	LocationID     string                `json:"locationId,omitempty"` // the owner's location (Webex id)
+	ExpiresAt      *string               `json:"expiresAt"`            // when retention deletes it (R3, R9); null: kept without limit
+	Hold           bool                  `json:"hold"`                 // legal hold (X3)
 	Partial        bool                  `json:"partial"`
 	EndReason      string                `json:"endReason"`
 	DurationMS     int64                 `json:"durationMs"`
@@ -101,6 +104,12 @@ func preciseTime(t time.Time, loc *time.Location) *string {
 	return &s
 }
 
+// ownerWireID is the owner id clients see: the Webex id of the person,
+// virtual line, call queue or org (ids that are not UUIDs as they are).
+func ownerWireID(rec *callrec.Recording) string {
+	return webexID(ownerIDType(ownerType(rec)), rec.OwnerID)
+}
+
 // ownerType is the recording's owner type; unmatched recordings belong to the org.
 func ownerType(rec *callrec.Recording) string {
 	if rec.OwnerType == "" {
@@ -142,7 +151,7 @@ func renderRecording(rec *callrec.Recording, loc *time.Location) recordingJSON {
 		DurationSeconds: int64(math.Round(float64(rec.DurationMS) / 1000)),
 		SizeBytes:       rec.SizeBytes,
 		Status:          rec.Status,
-		OwnerID:         rec.OwnerID,
+		OwnerID:         ownerWireID(rec),
 		OwnerEmail:      rec.OwnerEmail,
 		OwnerType:       ownerType(rec),
 		StorageRegion:   defaultStorageRegion,
@@ -154,7 +163,9 @@ func renderRecording(rec *callrec.Recording, loc *time.Location) recordingJSON {
 func renderCallrec(rec *callrec.Recording, loc *time.Location) callrecJSON {
 	m := &rec.Meta
 	c := callrecJSON{
-		OrgID:          rec.OrgID,
+		OrgID:          webexID(idOrg, rec.OrgID),
+		ExpiresAt:      preciseTime(rec.ExpiresAt, loc),
+		Hold:           rec.Hold,
 		Partial:        rec.Partial,
 		EndReason:      string(rec.EndReason),
 		DurationMS:     rec.DurationMS,
@@ -169,6 +180,9 @@ func renderCallrec(rec *callrec.Recording, loc *time.Location) callrecJSON {
 		SampleRate:     rec.SampleRate,
 		ChannelCount:   rec.Channels,
 		SIPCallID:      rec.SIPCallID,
+	}
+	if rec.LocationID != "" {
+		c.LocationID = webexID(idLocation, rec.LocationID)
 	}
 	for _, iv := range m.PauseIntervals {
 		c.PauseIntervals = append(c.PauseIntervals, intervalJSON{Start: preciseTime(iv.Start, loc), End: preciseTime(iv.End, loc)})
@@ -395,8 +409,8 @@ func renderMetadata(rec *callrec.Recording, loc *time.Location, showAll bool) me
 	}
 	out := metadataJSON{
 		ID:            rec.ID,
-		OrgID:         rec.OrgID,
-		OwnerID:       rec.OwnerID,
+		OrgID:         webexID(idOrg, rec.OrgID),
+		OwnerID:       ownerWireID(rec),
 		OwnerType:     upperOwnerType(ot),
 		OwnerName:     ownerName,
 		OwnerEmail:    rec.OwnerEmail,
@@ -491,7 +505,7 @@ func callActivity(rec *callrec.Recording, loc *time.Location, showAll bool) call
 		p := &m.Participants[i]
 		actor := actorJSON{Type: "PARTICIPANT", ID: p.ID, Name: p.Name}
 		if p.Recorded && rec.OwnerID != "" && ownerType(rec) != callrec.OwnerOrg {
-			actor = actorJSON{Type: upperOwnerType(ownerType(rec)), ID: rec.OwnerID, Name: p.Name}
+			actor = actorJSON{Type: upperOwnerType(ownerType(rec)), ID: ownerWireID(rec), Name: p.Name}
 		}
 		aor := p.AOR
 		if aor == "" && len(p.AORs) > 0 {

@@ -16,46 +16,83 @@ import (
 	"github.com/callrec/callrec"
 )
 
-// Route patterns (Go 1.22 ServeMux). A GET pattern also serves HEAD.
+// Route patterns of the probes and of routes tests refer to (Go 1.22
+// ServeMux). A GET pattern also serves HEAD.
 const (
-	routeHealth     = "GET /healthz"
-	routeReady      = "GET /readyz"
-	routeMetrics    = "GET /metrics"
-	routePprof      = "/debug/pprof/"
-	routeList       = "GET /v1/convergedRecordings"
-	routeAdminList  = "GET /v1/admin/convergedRecordings"
-	routeGet        = "GET /v1/convergedRecordings/{id}"
-	routeMetadata   = "GET /v1/convergedRecordings/{id}/metadata"
-	routeAudio      = "GET /v1/convergedRecordings/{id}/audio"
-	routeDelete     = "DELETE /v1/convergedRecordings/{id}"
-	routeSoftDelete = "POST /v1/convergedRecordings/softDelete"
-	routeRestore    = "POST /v1/convergedRecordings/restore"
-	routePurge      = "POST /v1/convergedRecordings/purge"
-	routeReassign   = "POST /v1/convergedRecordings/reassign"
+	routeHealth  = "GET /healthz"
+	routeReady   = "GET /readyz"
+	routeMetrics = "GET /metrics"
+	routePprof   = "/debug/pprof/"
+	routeGet     = "GET /v1/convergedRecordings/{id}"
+	routeAudio   = "GET /v1/convergedRecordings/{id}/audio"
 
 	// routeUnmatched labels requests that matched no pattern (404, 405).
 	routeUnmatched = "unmatched"
 )
 
-// routes registers every handler on a fresh mux.
-func (s *server) routes() {
-	m := http.NewServeMux()
-	m.HandleFunc(routeHealth, s.healthz)
-	m.HandleFunc(routeReady, s.readyz)
-	m.Handle(routeMetrics, promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
-	m.Handle(routePprof, s.handle(s.pprof))
+// Access descriptions shared by many operations.
+const (
+	accessRecordings = "the owner; provider admins and org admins on paid plans (R3, R4); compliance officers"
+	accessOfficer    = "compliance officers, and the recording's owner for their own"
+)
 
-	m.Handle(routeList, s.authed(s.listUser))
-	m.Handle(routeAdminList, s.authed(s.listAdmin))
-	m.Handle(routeGet, s.authed(s.getRecording))
-	m.Handle(routeMetadata, s.authed(s.getMetadata))
-	m.Handle(routeDelete, s.authed(s.deleteRecording))
-	m.Handle(routeSoftDelete, s.authed(s.softDelete))
-	m.Handle(routeRestore, s.authed(s.restore))
-	m.Handle(routePurge, s.authed(s.purge))
-	m.Handle(routeReassign, s.authed(s.reassign))
-	m.Handle(routeAudio, s.handle(s.audio)) // the signed link is the credential
-	s.mux = m
+// routes registers every handler on a fresh mux and builds the OpenAPI
+// document from them.
+func (s *server) routes() {
+	s.mux = http.NewServeMux()
+	s.mux.HandleFunc(routeHealth, s.healthz)
+	s.mux.HandleFunc(routeReady, s.readyz)
+	s.mux.Handle(routeMetrics, promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	s.mux.Handle(routePprof, s.handle(s.pprof))
+
+	s.register(op{Method: "GET", Path: "/v1/openapi.json", Summary: "The OpenAPI document of this API", Tag: "Meta", Public: true,
+		Resp: map[string]any{}, Handler: s.handle(s.serveOpenAPI)})
+	s.recordingRoutes()
+	s.directoryRoutes()
+	s.callRecordingRoutes()
+	s.providerRoutes()
+	s.auditRoutes()
+	s.doc = s.openAPI()
+}
+
+// recordingRoutes registers the Converged Recordings API (§10).
+func (s *server) recordingRoutes() {
+	const tag = "Converged Recordings"
+	listQuery := []param{qMax,
+		{"from", "string", "ISO 8601 start of the window (inclusive)"},
+		{"to", "string", "ISO 8601 end of the window (exclusive)"},
+		{"status", "string", "available or deleted (admins: also purged)"},
+		{"serviceType", "string", "calling or customerAssist"},
+		{"format", "string", "WAV (MP3 matches nothing)"},
+		{"ownerType", "string", "user, place, virtualLine, callQueue or org"},
+		{"storageRegion", "string", "region code"},
+		{"locationId", "string", "recordings of a location"},
+		{"topic", "string", "case-insensitive substring of the topic"},
+		{"timezone", "string", "IANA time zone of the rendered times (also a header)"},
+	}
+	adminQuery := append(append([]param{}, listQuery...), param{"ownerId", "string", "owner id"}, param{"ownerEmail", "string", "owner email"})
+	s.register(op{Method: "GET", Path: "/v1/convergedRecordings", Summary: "List the caller's own recordings", Tag: tag,
+		Access: "any user: their own recordings", Query: listQuery, Resp: listJSON{}, Handler: s.authed(s.listUser)})
+	s.register(op{Method: "GET", Path: "/v1/admin/convergedRecordings", Summary: "List recordings for an admin or compliance officer", Tag: tag,
+		Access: accessRecordings, Query: adminQuery, Resp: listJSON{}, Handler: s.authed(s.listAdmin)})
+	s.register(op{Method: "GET", Path: "/v1/convergedRecordings/{id}", Summary: "Get recording details with a temporary download link", Tag: tag,
+		Access: accessRecordings, Query: []param{{"timezone", "string", "IANA time zone"}}, Resp: recordingJSON{}, Handler: s.authed(s.getRecording)})
+	s.register(op{Method: "GET", Path: "/v1/convergedRecordings/{id}/metadata", Summary: "Get recording metadata", Tag: tag,
+		Access: accessRecordings, Query: []param{{"showAllTypes", "boolean", "include media streams and participants"}, {"timezone", "string", "IANA time zone"}},
+		Resp: metadataJSON{}, Handler: s.authed(s.getMetadata)})
+	s.register(op{Method: "GET", Path: "/v1/convergedRecordings/{id}/audio", Summary: "Download the audio (WAV) through a signed link; HTTP Range supported", Tag: tag,
+		Access: "anyone holding a valid signed link", Public: true, Status: http.StatusOK,
+		Query: []param{{"expires", "integer", "Unix expiry of the link"}, {"signature", "string", "HMAC of the link"}}, Handler: s.handle(s.audio)})
+	s.register(op{Method: "DELETE", Path: "/v1/convergedRecordings/{id}", Summary: "Delete a recording for good (purge)", Tag: tag,
+		Access: accessOfficer, Body: deleteBody{}, Handler: s.authed(s.deleteRecording)})
+	s.register(op{Method: "POST", Path: "/v1/convergedRecordings/softDelete", Summary: "Move recordings into the recycle bin", Tag: tag,
+		Access: accessRecordings, Body: bulkBody{}, Handler: s.authed(s.softDelete)})
+	s.register(op{Method: "POST", Path: "/v1/convergedRecordings/restore", Summary: "Restore recordings from the recycle bin", Tag: tag,
+		Access: accessRecordings, Body: bulkBody{}, Handler: s.authed(s.restore)})
+	s.register(op{Method: "POST", Path: "/v1/convergedRecordings/purge", Summary: "Purge recordings from the recycle bin", Tag: tag,
+		Access: accessRecordings, Body: bulkBody{}, Handler: s.authed(s.purge)})
+	s.register(op{Method: "POST", Path: "/v1/convergedRecordings/reassign", Summary: "Reassign recordings to another owner", Tag: tag,
+		Access: "org admins and compliance officers", Body: reassignBody{}, Handler: s.authed(s.reassign)})
 }
 
 // requestInfo is what the access log learns while a request is served.

@@ -40,7 +40,8 @@ func TestWithRealStores(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.CreateToken(ctx, &callrec.Token{Hash: hashToken(adminToken), Name: "bootstrap", Role: callrec.RolePartnerAdmin}); err != nil {
+	if err := st.CreateToken(ctx, &callrec.Token{Hash: hashToken(adminToken), Name: "bootstrap", Role: callrec.RolePartnerAdmin,
+		PartnerID: callrec.RootPartner, Email: "root@partner.example"}); err != nil {
 		t.Fatal(err)
 	}
 	bl, err := fs.New(filepath.Join(dir, "audio"))

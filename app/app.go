@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -31,6 +32,7 @@ import (
 	"github.com/callrec/callrec/api"
 	"github.com/callrec/callrec/blob/fs"
 	"github.com/callrec/callrec/config"
+	"github.com/callrec/callrec/provider"
 	"github.com/callrec/callrec/recorder"
 	"github.com/callrec/callrec/store/sqlite"
 )
@@ -46,6 +48,7 @@ const usage = `usage: callrec <command> [flags]
 commands:
   serve     run everything: API, recording server, workers
   migrate   apply database migrations and exit
+  token     create, list and revoke API tokens
   version   print version, commit and Go version
 
 Run "callrec serve -h" for the settings; every flag also reads CALLREC_<NAME>.
@@ -63,6 +66,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = serve(args[1:], stderr)
 	case "migrate":
 		err = migrate(args[1:], stdout, stderr)
+	case "token":
+		err = tokenCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, versionLine())
 		return 0
@@ -184,6 +189,9 @@ func serve(args []string, stderr io.Writer) error {
 	if err := bootstrapAdmin(ctx, st, cfg.DataDir, os.Getenv("CALLREC_ADMIN_TOKEN"), log); err != nil {
 		return err
 	}
+	if err := provider.EnsureBuiltIn(ctx, st, builtInTarget(cfg)); err != nil {
+		return err
+	}
 	key, err := secret(filepath.Join(cfg.DataDir, "signing-key"))
 	if err != nil {
 		return fmt.Errorf("download signing key: %w", err)
@@ -286,6 +294,23 @@ func serve(args []string, stderr io.Writer) error {
 	return runErr
 }
 
+// builtInTarget is the SIPREC URI of this node's recorder, which the
+// built-in provider points at: --siprec, with --public-ip (or loopback)
+// in place of an unspecified address.
+func builtInTarget(cfg *config.Config) string {
+	host, port, err := net.SplitHostPort(cfg.SIPREC)
+	if err != nil {
+		return "sip:" + cfg.SIPREC
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+		if cfg.PublicIP.IsValid() {
+			host = cfg.PublicIP.String()
+		}
+	}
+	return "sip:" + net.JoinHostPort(host, port) + ";transport=tcp"
+}
+
 // blobAdapter gives the API the blob store's objects through the API's
 // own Object interface.
 type blobAdapter struct{ s *fs.Store }
@@ -333,7 +358,7 @@ func bootstrapAdmin(ctx context.Context, st tokenStore, dataDir, envToken string
 		}
 		source = path
 	}
-	if err := st.CreateToken(ctx, &callrec.Token{Hash: HashToken(token), Name: "bootstrap partner admin", Role: callrec.RolePartnerAdmin}); err != nil {
+	if err := st.CreateToken(ctx, &callrec.Token{Hash: HashToken(token), Name: "bootstrap partner admin", Role: callrec.RolePartnerAdmin, PartnerID: callrec.RootPartner}); err != nil {
 		return fmt.Errorf("bootstrap admin: %w", err)
 	}
 	log.Info("created the first partner admin", "token_from", source)

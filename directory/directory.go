@@ -55,9 +55,9 @@ type Tx interface {
 	// ListAudit returns audit entries matching q, newest first.
 	ListAudit(ctx context.Context, q AuditQuery) ([]callrec.AuditEntry, error)
 	// SetRetention applies R9 to every recording of the owner that is
-	// not on hold: unlimited clears the expiry; otherwise each gets
-	// max(start, now) + callrec.FreeRetention. It returns how many
-	// recordings changed.
+	// not on hold: unlimited clears the expiry; otherwise each is kept
+	// callrec.FreeRetention from its start, or from now when it is
+	// already older than that. It returns how many recordings changed.
 	SetRetention(ctx context.Context, ownerID string, unlimited bool, now time.Time) (int, error)
 }
 
@@ -96,7 +96,7 @@ var (
 		keys: func(o *callrec.Org) []string { return []string{OrgNameKey(o.Name)} }}
 	Locations = Kind[callrec.Location]{Name: "location",
 		id: func(l *callrec.Location) string { return l.ID }, org: func(l *callrec.Location) string { return l.OrgID },
-		keys: func(l *callrec.Location) []string { return []string{"location:" + l.OrgID + ":" + fold(l.Name)} }}
+		keys: func(l *callrec.Location) []string { return []string{LocationNameKey(l.OrgID, l.Name)} }}
 	People = Kind[callrec.Person]{Name: "person",
 		id: func(p *callrec.Person) string { return p.ID }, org: func(p *callrec.Person) string { return p.OrgID },
 		keys: func(p *callrec.Person) []string {
@@ -127,7 +127,7 @@ var (
 		keys: func(f *callrec.Feature) []string { return numberKeys(f.OrgID, f.Extension, f.PhoneNumber) }}
 	Trunks = Kind[callrec.Trunk]{Name: "trunk",
 		id: func(t *callrec.Trunk) string { return t.ID }, org: func(t *callrec.Trunk) string { return t.OrgID },
-		keys: func(t *callrec.Trunk) []string { return []string{"trunk:" + t.OrgID + ":" + fold(t.Name)} }}
+		keys: func(t *callrec.Trunk) []string { return []string{TrunkNameKey(t.OrgID, t.Name)} }}
 	Providers = Kind[callrec.Provider]{Name: "provider",
 		id: func(p *callrec.Provider) string { return p.ID }, org: func(*callrec.Provider) string { return "" },
 		keys: func(p *callrec.Provider) []string { return []string{"provider:" + fold(p.Name)} }}
@@ -302,3 +302,9 @@ func IsNotFound(err error) bool { return errors.Is(err, callrec.ErrNotFound) }
 
 // OrgNameKey is the lookup key of an org's name (global, case-insensitive).
 func OrgNameKey(name string) string { return "orgname:" + fold(name) }
+
+// LocationNameKey is the lookup key of a location's name in an org.
+func LocationNameKey(orgID, name string) string { return "location:" + orgID + ":" + fold(name) }
+
+// TrunkNameKey is the lookup key of a trunk's name in an org.
+func TrunkNameKey(orgID, name string) string { return "trunk:" + orgID + ":" + fold(name) }

@@ -1,0 +1,82 @@
+package api
+
+import (
+	"encoding/base64"
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+// Webex id types (reference §1.4) of the objects callrec hands out.
+const (
+	idOrg          = "ORGANIZATION"
+	idLocation     = "LOCATION"
+	idPerson       = "PEOPLE"
+	idVirtualLine  = "VIRTUAL_LINE"
+	idAutoAttend   = "AUTO_ATTENDANT"
+	idCallQueue    = "CALL_QUEUE"
+	idHuntGroup    = "HUNT_GROUP"
+	idTrunk        = "TRUNK"
+	idVendor       = "RECORDING_VENDOR"
+	idJob          = "JOB_ID"
+	idAnnouncement = "ANNOUNCEMENT"
+	idToken        = "TOKEN"
+	idSource       = "SIPREC_SOURCE"
+	idWebhook      = "WEBHOOK"
+)
+
+// webexID encodes an internal id (a UUID) the way Webex does: unpadded
+// base64url of ciscospark://us/<TYPE>/<id>. Ids that are not UUIDs (the
+// "none" vendor) are returned as they are.
+func webexID(typ, id string) string {
+	if _, err := uuid.Parse(id); err != nil {
+		return id
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte("ciscospark://us/" + typ + "/" + id))
+}
+
+// parseID decodes an id a client sent: a Webex id of type typ (padded or
+// not, any region), or a bare UUID. ok is false when the id is neither or
+// names another type; callers answer 404 for such ids (they name nothing
+// the caller can see).
+func parseID(typ, s string) (id string, ok bool) {
+	if _, err := uuid.Parse(s); err == nil {
+		return strings.ToLower(s), true
+	}
+	gotTyp, id, ok := decodeWebexID(s)
+	if !ok || gotTyp != typ {
+		return "", false
+	}
+	return id, true
+}
+
+// decodeWebexID splits a Webex id into its type and UUID.
+func decodeWebexID(s string) (typ, id string, ok bool) {
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
+	if err != nil {
+		if raw, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "=")); err != nil {
+			return "", "", false
+		}
+	}
+	rest, found := strings.CutPrefix(string(raw), "ciscospark://")
+	if !found {
+		return "", "", false
+	}
+	parts := strings.Split(rest, "/")
+	if len(parts) != 3 {
+		return "", "", false
+	}
+	if _, err := uuid.Parse(parts[2]); err != nil {
+		return "", "", false
+	}
+	return parts[1], strings.ToLower(parts[2]), true
+}
+
+// internalID returns the UUID inside a Webex id of any type, or s as it
+// is (a bare UUID, or an id that is no Webex id).
+func internalID(s string) string {
+	if _, id, ok := decodeWebexID(s); ok {
+		return id
+	}
+	return s
+}
