@@ -54,6 +54,7 @@ type crFixture struct {
 	carol    callrec.Person
 	line     callrec.VirtualLine
 	external callrec.Provider // offered in the US only, terms not accepted
+	matrix   map[string]string // ids of the role matrix's objects (rolematrix_test.go)
 }
 
 func crHash(v string) string {

@@ -387,9 +387,6 @@ func (s *server) createFeature(k featureKind) orgHandler {
 		if err := decodeBody(r, &in, true); err != nil {
 			return err
 		}
-		if in.Name == nil {
-			return badRequest("name: required")
-		}
 		var out any
 		err := s.store.Update(r.Context(), func(tx directory.Tx) error {
 			loc, err := pathLocation(r.Context(), tx, r, org)
@@ -398,6 +395,9 @@ func (s *server) createFeature(k featureKind) orgHandler {
 			}
 			if err := require(tok, org, permWrite, loc.ID); err != nil {
 				return err
+			}
+			if in.Name == nil {
+				return badRequest("name: required")
 			}
 			f := &callrec.Feature{ID: uuid.NewString(), OrgID: org.ID, LocationID: loc.ID, Kind: k.kind, Language: loc.Language, Created: s.now().UTC()}
 			if k.agents {

@@ -106,6 +106,17 @@ func newTokenValue() (value, hash string) {
 // createToken is POST /v1/tokens.
 func (s *server) createToken(w http.ResponseWriter, r *http.Request, tok *callrec.Token) error {
 	ctx := r.Context()
+	// Who may create tokens is settled before the body is read: another
+	// org's admin learns nothing (404), other roles get 403.
+	if !isPartner(tok) {
+		org, err := s.actingOrg(r, tok)
+		if err != nil {
+			return err
+		}
+		if tok.Role != callrec.RoleFullAdmin || tok.OrgID != org.ID {
+			return forbidden("Only full and partner administrators may create tokens")
+		}
+	}
 	var body newTokenBody
 	if err := decodeBody(r, &body, true); err != nil {
 		return err

@@ -306,7 +306,7 @@ var testNow = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 
 // env is one API under test with its fakes.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	h      http.Handler
 	srv    *server
 	store  *fakeStore
@@ -340,7 +340,7 @@ func (s *syncBuffer) String() string {
 // openRecDirectory opens a migrated SQLite store with the documents of
 // recOrgA (partner root) and recOrgB (partner acme), both on the
 // built-in provider.
-func openRecDirectory(t *testing.T) *sqlite.Store {
+func openRecDirectory(t testing.TB) *sqlite.Store {
 	t.Helper()
 	ctx := t.Context()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "callrec.db"))
@@ -373,8 +373,15 @@ func openRecDirectory(t *testing.T) *sqlite.Store {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvOn(t, openRecDirectory(t))
+}
+
+// newEnvOn is newEnv over an existing directory (fuzz targets share one
+// across iterations: opening and migrating SQLite costs more than a run).
+func newEnvOn(t *testing.T, dir *sqlite.Store) *env {
+	t.Helper()
 	e := &env{t: t, store: newFakeStore(), blobs: newFakeBlobs(), reg: prometheus.NewRegistry(), logs: &syncBuffer{}, now: testNow}
-	e.dir = openRecDirectory(t)
+	e.dir = dir
 	e.store.Store = e.dir
 	e.blobs.mod = testNow.Add(-time.Hour)
 	e.store.addToken(adminToken, callrec.Token{ID: "tok-admin", Name: "bootstrap", Role: callrec.RolePartnerAdmin, PartnerID: callrec.RootPartner,

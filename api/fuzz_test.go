@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/callrec/callrec"
+	"github.com/callrec/callrec/store/sqlite"
 )
 
 func FuzzDecodeCursor(f *testing.F) {
@@ -55,9 +56,10 @@ func FuzzParseISOTime(f *testing.F) {
 	})
 }
 
-// fuzzEnv builds a small API with a few recordings for the fuzz targets.
-func fuzzEnv(t *testing.T) *env {
-	e := newEnv(t)
+// fuzzEnv builds a small API with a few recordings for the fuzz targets,
+// over dir (opened once per fuzz worker by the target).
+func fuzzEnv(t *testing.T, dir *sqlite.Store) *env {
+	e := newEnvOn(t, dir)
 	for i, id := range []string{"a", "b", "c", "d"} {
 		e.recording(id, testNow.Add(-time.Duration(i+1)*time.Hour), func(r *callrec.Recording) {
 			r.OwnerEmail = "alice@example.com"
@@ -75,8 +77,9 @@ func FuzzListQuery(f *testing.F) {
 	} {
 		f.Add(q)
 	}
+	dir := openRecDirectory(f)
 	f.Fuzz(func(t *testing.T, raw string) {
-		e := fuzzEnv(t)
+		e := fuzzEnv(t, dir)
 		for _, path := range []string{"/v1/convergedRecordings", "/v1/admin/convergedRecordings"} {
 			r := httptest.NewRequest("GET", path, nil)
 			r.URL.RawQuery = raw
@@ -131,8 +134,9 @@ func FuzzActionBody(f *testing.F) {
 		{"POST", "/v1/convergedRecordings/reassign"},
 		{"DELETE", "/v1/convergedRecordings/d"},
 	}
+	dir := openRecDirectory(f)
 	f.Fuzz(func(t *testing.T, body string) {
-		e := fuzzEnv(t)
+		e := fuzzEnv(t, dir)
 		for _, p := range paths {
 			w := e.do(p.method, p.path, adminToken, body)
 			switch w.Code {
