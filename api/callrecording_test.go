@@ -53,7 +53,7 @@ type crFixture struct {
 	ws       callrec.Person
 	carol    callrec.Person
 	line     callrec.VirtualLine
-	external callrec.Provider // offered in the US only, terms not accepted
+	external callrec.Provider  // offered in the US only, terms not accepted
 	matrix   map[string]string // ids of the role matrix's objects (rolematrix_test.go)
 }
 
