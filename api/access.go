@@ -197,21 +197,6 @@ func (s *server) personByEmail(ctx context.Context, orgID, email string) (*callr
 	return p, nil
 }
 
-// userDirectory and noUsers are the reassign lookup of issue 3, kept only
-// because server.users (api.go) still names them; reassign now looks
-// people up in the directory (personByEmail). Remove both with the field.
-type userDirectory interface {
-	PersonByEmail(ctx context.Context, orgID, email string) (*callrec.Person, error)
-}
-
-// noUsers is the empty userDirectory New still installs.
-type noUsers struct{}
-
-// PersonByEmail finds nobody.
-func (noUsers) PersonByEmail(_ context.Context, _, email string) (*callrec.Person, error) {
-	return nil, fmt.Errorf("api: person %q: %w", email, callrec.ErrNotFound)
-}
-
 // Owner id types on the wire: recordings name their owner by the Webex id
 // of the person, virtual line, call queue or org.
 func ownerIDType(ownerType string) string {

@@ -9,9 +9,9 @@
 // with the same trackingId in a response header. Every request is counted
 // by route pattern and status code and logged once, structured, via slog.
 //
-// Who sees what is decided by one function, [Allowed]. In issue 3 only the
-// bootstrap partner admin exists; it holds compliance-officer rights over
-// every org, so it sees every recording on both lists.
+// Who may read or change configuration is decided in scope.go (roles and
+// the acting org, orgId); who may see a recording by policy.RecordingAccess
+// (R3, R4), in access.go. Another org's objects answer 404, never 403.
 //
 // The package must never touch storage directly (it goes through the small
 // [Store] and [Blobs] interfaces it declares), never reveal internal error
@@ -138,7 +138,6 @@ type server struct {
 
 	store Store
 	blobs Blobs
-	users userDirectory
 
 	mux      *http.ServeMux
 	ops      []op
@@ -178,7 +177,6 @@ func New(cfg Config, store Store, blobs Blobs) (http.Handler, error) {
 		now:       cfg.Now,
 		store:     store,
 		blobs:     blobs,
-		users:     noUsers{},
 	}
 	if s.linkTTL == 0 {
 		s.linkTTL = DefaultLinkTTL

@@ -34,6 +34,7 @@ import (
 	"github.com/callrec/callrec/config"
 	"github.com/callrec/callrec/provider"
 	"github.com/callrec/callrec/recorder"
+	"github.com/callrec/callrec/retention"
 	"github.com/callrec/callrec/store/sqlite"
 )
 
@@ -201,6 +202,7 @@ func serve(args []string, stderr io.Writer) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	freeBytes := func() (uint64, error) { return freeDisk(cfg.DataDir) }
+	dir := recorder.NewDirectory(st)
 	rec, err := recorder.New(recorder.Config{
 		Listen:       cfg.SIPREC,
 		PublicIP:     cfg.PublicIP,
@@ -210,6 +212,8 @@ func serve(args []string, stderr io.Writer) error {
 		Allow:        cfg.SIPRECAllow,
 		SpoolDir:     filepath.Join(cfg.DataDir, "spool"),
 		OrgID:        org.ID,
+		Sources:      dir,
+		Owners:       dir,
 		MinFreeDisk:  cfg.MinFreeDisk,
 		FreeBytes:    freeBytes,
 		Logger:       log,
@@ -260,6 +264,18 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- hs.Serve(ln) }()
+	keeper, err := retention.New(retention.Config{}, st, blobs, log)
+	if err != nil {
+		return err
+	}
+	retCtx, stopRetention := context.WithCancel(ctx)
+	retDone := make(chan struct{})
+	go func() {
+		defer close(retDone)
+		if err := keeper.Run(retCtx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("retention worker stopped", "err", err)
+		}
+	}()
 
 	log.Info("callrec started",
 		"version", Version,
@@ -282,6 +298,8 @@ func serve(args []string, stderr io.Writer) error {
 		runErr = fmt.Errorf("http server: %w", err)
 		log.Error("http server failed; shutting down", "err", err)
 	}
+	stopRetention()
+	<-retDone
 	drainCtx, cancel := context.WithTimeout(ctx, cfg.DrainTimeout)
 	defer cancel()
 	if err := rec.Shutdown(drainCtx); err != nil {

@@ -240,7 +240,7 @@ func TestVersionAndMigrate(t *testing.T) {
 	}
 	dir := t.TempDir()
 	out, err = runCmd(t, 20*time.Second, "", binary, "migrate", "--data-dir", dir)
-	if err != nil || !strings.Contains(out, "at version 1 (1 migrations applied now)") {
+	if err != nil || !strings.Contains(out, "at version 2 (2 migrations applied now)") {
 		t.Errorf("first migrate: %q %v", out, err)
 	}
 	out, err = runCmd(t, 20*time.Second, "", binary, "migrate", "--data-dir", dir)

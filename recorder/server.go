@@ -2,7 +2,13 @@
 // recording sessions over SIP (UDP and TCP, sipgo), binds one RTP/RTCP
 // socket pair per offered stream, hands the packets to the aligner
 // (media/mix) and writes one WAV file per session, which it finalises and
-// hands to the blob store. It never serves HTTP and never decides policy.
+// hands to the blob store. Each session belongs to the org its source is
+// bound to (source networks, --siprec-allow, or RFC 7616 digest
+// credentials: sources.go), and each recording to an owner matched in
+// that org's directory, with the expiry of the owner's plan (owners.go).
+// It never serves HTTP and never decides policy (retention comes from
+// policy.Expiry), and it never touches the directory on the per-packet
+// path: sources are cached, owners are looked up at INVITE and at the end.
 package recorder
 
 import (
@@ -58,7 +64,19 @@ type Config struct {
 	FlushInterval time.Duration
 	// Now returns the wall clock; nil means time.Now.
 	Now func() time.Time
+	// Sources binds SIPREC clients to orgs by network or digest
+	// credentials (see Server.admit); nil: only Allow, for OrgID.
+	Sources Sources
+	// SourceRefresh is how often Sources is reloaded; zero means
+	// DefaultSourceRefresh.
+	SourceRefresh time.Duration
+	// Owners matches each recording's owner within its org; nil: every
+	// recording belongs to its org (ownerType org), kept without limit.
+	Owners Owners
 }
+
+// defaultLoggerOnce guards sipgo's package-wide logger (see Start).
+var defaultLoggerOnce sync.Once
 
 // Server is a running SIPREC recording server.
 type Server struct {
@@ -92,6 +110,12 @@ type Server struct {
 	finalising int
 	idle       *sync.Cond
 	localIPs   sync.Map // peer IP -> local IP facing it
+
+	sources atomic.Pointer[sourceTable] // the last loaded SIPREC sources
+	nonces  nonceKeeper                 // digest challenges (RFC 7616)
+	srcDone chan struct{}               // closed when sourceLoop has returned
+	badMu   sync.Mutex
+	badNets string // the invalid source networks last reported
 }
 
 // New validates cfg and prepares a server; Start binds the sockets.
@@ -107,6 +131,9 @@ func New(cfg Config, store Store, blobs Blobs) (*Server, error) {
 	}
 	if cfg.MediaTimeout <= 0 {
 		cfg.MediaTimeout = 60 * time.Second
+	}
+	if cfg.SourceRefresh <= 0 {
+		cfg.SourceRefresh = DefaultSourceRefresh
 	}
 	host, _, err := net.SplitHostPort(cfg.Listen)
 	if err != nil {
@@ -150,7 +177,10 @@ func (s *Server) Start(ctx context.Context) error {
 	// The SIP stack logs through a rate limit: peers decide how often it
 	// has something to say.
 	sipLog := slog.New(newLimitHandler(s.log.Handler(), 10*time.Second, 5, &s.met.parseErrors)).With("component", "sipgo")
-	sip.SetDefaultLogger(sipLog)
+	// sipgo's package-wide logger is set once per process: the stack
+	// reads it from its own goroutines, which a later Server (tests run
+	// several) must not race with.
+	defaultLoggerOnce.Do(func() { sip.SetDefaultLogger(sipLog) })
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("callrec-srs"),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog)))
@@ -166,6 +196,10 @@ func (s *Server) Start(ctx context.Context) error {
 		return fmt.Errorf("recorder: sip client: %w", err)
 	}
 	s.ua, s.srv, s.client = ua, srv, client
+	if err := s.ReloadSources(ctx); err != nil {
+		// Allow-listed sources still work; the reload loop keeps trying.
+		s.log.Warn("loading SIPREC sources failed; only --siprec-allow applies until a reload succeeds", "err", err)
+	}
 	srv.OnInvite(s.onInvite)
 	srv.OnAck(s.onAck)
 	srv.OnBye(s.onBye)
@@ -208,6 +242,12 @@ func (s *Server) Start(ctx context.Context) error {
 		}
 	}()
 	go s.loop(loopCtx)
+	s.srcDone = make(chan struct{})
+	if s.cfg.Sources != nil {
+		go s.sourceLoop(loopCtx, s.srcDone)
+	} else {
+		close(s.srcDone)
+	}
 	return nil
 }
 
@@ -271,6 +311,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.stop != nil {
 		s.stop()
 		<-s.loopDone
+		<-s.srcDone
 	}
 	// sipgo does not close listeners handed to Serve*: close them here.
 	if s.udp != nil {

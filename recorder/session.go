@@ -47,6 +47,7 @@ type session struct {
 	transport string
 	local     netip.Addr
 	src       netip.AddrPort
+	orgID     string // the org the source is bound to (Server.admit)
 
 	dlg *sipgo.DialogServerSession
 
@@ -122,11 +123,22 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	src := sourceAddr(req)
 	log := s.log.With("call_id", callID, "source", src.String())
-	if !s.allowed(src.Addr()) {
-		log.Warn("SIPREC INVITE refused: source not in --siprec-allow")
-		s.reject(tx, req, 403, "Source Not Allowed")
+	adm := s.admit(req, src.Addr())
+	switch {
+	case adm.code == 401 && adm.why == "":
+		log.Debug("SIPREC INVITE challenged for digest credentials")
+		s.reject(tx, req, adm.code, adm.reason, adm.hdrs...)
+		return
+	case adm.code == 401:
+		log.Warn("SIPREC INVITE refused: digest authentication failed", "why", adm.why)
+		s.reject(tx, req, adm.code, adm.reason, adm.hdrs...)
+		return
+	case adm.orgID == "":
+		log.Warn("SIPREC INVITE refused: source not in --siprec-allow and bound to no SIPREC source")
+		s.reject(tx, req, adm.code, adm.reason, adm.hdrs...)
 		return
 	}
+	log = log.With("org", adm.orgID)
 	if s.draining.Load() {
 		s.reject(tx, req, 503, "Draining", sip.NewHeader("Retry-After", "30"))
 		return
@@ -177,11 +189,13 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		callID:         callID,
 		transport:      req.Transport(),
 		src:            src,
+		orgID:          adm.orgID,
 		sessionExpires: expires,
 		lastRefresh:    now,
 	}
 	ss.local = s.localIPFor(src.Addr())
 	ss.log = log.With("recording_id", ss.id)
+	ss.log.Debug("SIPREC INVITE admitted", "by", adm.how, "siprec_source", adm.source)
 	var problems []string
 	if body.Metadata != nil {
 		md, err := siprec.ParseMetadata(body.Metadata)
@@ -335,11 +349,11 @@ func (ss *session) setup(offer *siprec.SessionDescription, body *siprec.Body, re
 	ss.writer = w
 	ss.rec = &callrec.Recording{
 		ID:         ss.id,
-		OrgID:      s.cfg.OrgID,
+		OrgID:      ss.orgID,
 		SIPCallID:  clean(ss.callID),
 		Status:     callrec.StatusRecording,
 		OwnerType:  callrec.OwnerOrg,
-		OwnerID:    s.cfg.OrgID,
+		OwnerID:    ss.orgID,
 		Start:      now,
 		SampleRate: rate,
 		Channels:   nch,
@@ -357,6 +371,7 @@ func (ss *session) setup(offer *siprec.SessionDescription, body *siprec.Body, re
 	ss.rec.Topic = clean(topic(&ss.rec.Meta, now))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	ss.matchOwner(ctx, "invite")
 	if err := s.store.CreateRecording(ctx, ss.rec); err != nil {
 		ss.abort()
 		return 500, "Server Internal Error", fmt.Errorf("recorder: store recording: %w", err)
@@ -1087,6 +1102,9 @@ func (ss *session) finalise(reason callrec.EndReason, end time.Time) {
 	if reason == callrec.EndError {
 		r.Partial = true
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ss.matchOwner(ctx, "end")
+	cancel()
 	if err := s.store_(r); err != nil {
 		ss.log.Error("finalising recording failed", "err", err)
 	}

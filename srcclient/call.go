@@ -223,7 +223,7 @@ func (cl *call) waitAnswer(ctx context.Context, res *Result) (bool, error) {
 		})
 		defer t.Stop()
 	}
-	err := sess.WaitAnswer(waitCtx, sipgo.AnswerOptions{})
+	err := sess.WaitAnswer(waitCtx, sipgo.AnswerOptions{Username: cl.c.cfg.Username, Password: cl.c.cfg.Password})
 	res.Answered = time.Now()
 	res.Cancelled = cancelled.Load()
 	if r := sess.InviteResponse; r != nil && !r.IsProvisional() {

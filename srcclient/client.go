@@ -56,6 +56,14 @@ type Config struct {
 	// Logger receives sipgo's and the client's logs; default: a logger
 	// that keeps warnings and errors of slog.Default().
 	Logger *slog.Logger
+
+	// Username and Password answer a 401 or 407 digest challenge to the
+	// INVITE (RFC 3261 §22.2, RFC 7616 digest with MD5 or SHA-256 as
+	// RFC 8760 adds to SIP): the INVITE is sent again with the
+	// credentials. Empty Password: challenges are not answered and the
+	// 401 is the call's final status.
+	Username string
+	Password string
 }
 
 // Client is a SIPREC SRC able to run many calls at once. Close it when done.
@@ -158,7 +166,10 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("srcclient: sip user agent: %w", err)
 	}
 	c.ua = ua
-	c.sc, err = sipgo.NewClient(ua, sipgo.WithClientHostname(cfg.LocalIP), sipgo.WithClientLogger(c.log))
+	// The connection is bound to LocalIP, so an SRS sees the INVITE come
+	// from it (SIPREC sources are bound to orgs by source address).
+	c.sc, err = sipgo.NewClient(ua, sipgo.WithClientHostname(cfg.LocalIP), sipgo.WithClientLogger(c.log),
+		sipgo.WithClientConnectionAddr(net.JoinHostPort(cfg.LocalIP, "0")))
 	if err == nil {
 		c.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(c.log))
 	}

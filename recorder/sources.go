@@ -1,0 +1,404 @@
+package recorder
+
+import (
+	"cmp"
+	"context"
+	"crypto/hmac"
+	"crypto/md5"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/icholy/digest"
+
+	"github.com/callrec/callrec"
+)
+
+// Sources lists the SIPREC sources: recording clients (SBCs, PBXs, the
+// call plane) bound to an org by source network and/or SIP digest
+// credentials (issue 4 point 5). The recorder caches the list and reloads
+// it every Config.SourceRefresh, so no INVITE waits for the store.
+type Sources interface {
+	// SIPRECSources returns every source of every org.
+	SIPRECSources(ctx context.Context) ([]callrec.SIPRECSource, error)
+}
+
+// DigestRealm is the realm of the recorder's digest challenges (RFC 7616
+// §3.3). A source's credentials are checked against its own
+// SIPCredentials.Realm, which the control plane sets to this value.
+const DigestRealm = "callrec"
+
+// nonceTTL is how long a challenge's nonce is accepted; an INVITE with an
+// older nonce gets a new challenge with stale=true (RFC 7616 §3.3).
+const nonceTTL = 5 * time.Minute
+
+// DefaultSourceRefresh is how often the source list is reloaded when
+// Config.SourceRefresh is zero.
+const DefaultSourceRefresh = 5 * time.Second
+
+// sourceNet is one network of a source.
+type sourceNet struct {
+	prefix netip.Prefix
+	source *callrec.SIPRECSource
+}
+
+// sourceTable is an immutable snapshot of the sources, built for the
+// INVITE path: networks sorted longest prefix first, credentials by user
+// name.
+type sourceTable struct {
+	nets  []sourceNet
+	users map[string]*callrec.SIPRECSource
+	bad   []string // networks that are not CIDRs, as "source: value"
+}
+
+// newSourceTable indexes srcs. Networks that do not parse are skipped
+// and listed in bad; a source without networks or credentials binds
+// nothing.
+func newSourceTable(srcs []callrec.SIPRECSource) *sourceTable {
+	t := &sourceTable{users: map[string]*callrec.SIPRECSource{}}
+	for i := range srcs {
+		src := &srcs[i]
+		for _, n := range src.Networks {
+			p, err := parseNetwork(n)
+			if err != nil {
+				t.bad = append(t.bad, fmt.Sprintf("%s (%s): %q", src.Name, src.ID, n))
+				continue
+			}
+			t.nets = append(t.nets, sourceNet{prefix: p, source: src})
+		}
+		if src.SIP != nil && src.SIP.Username != "" {
+			if _, dup := t.users[src.SIP.Username]; !dup {
+				t.users[src.SIP.Username] = src
+			}
+		}
+	}
+	// Longest prefix first; ties in a fixed order (source id) so the
+	// same table always answers the same.
+	slices.SortStableFunc(t.nets, func(a, b sourceNet) int {
+		if c := cmp.Compare(b.prefix.Bits(), a.prefix.Bits()); c != 0 {
+			return c
+		}
+		return strings.Compare(a.source.ID, b.source.ID)
+	})
+	return t
+}
+
+// parseNetwork reads a CIDR, or a bare address as a host prefix.
+func parseNetwork(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if p, err := netip.ParsePrefix(s); err == nil {
+		if p.Addr().Is4In6() {
+			return netip.Prefix{}, fmt.Errorf("IPv4-mapped prefix %q: write it as IPv4", s)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// byNetwork returns the source whose network holds addr with the longest
+// prefix, or nil.
+func (t *sourceTable) byNetwork(addr netip.Addr) *callrec.SIPRECSource {
+	if t == nil || !addr.IsValid() {
+		return nil
+	}
+	addr = addr.Unmap()
+	for i := range t.nets {
+		if t.nets[i].prefix.Contains(addr) {
+			return t.nets[i].source
+		}
+	}
+	return nil
+}
+
+// hasCredentials says whether any source authenticates with digest.
+func (t *sourceTable) hasCredentials() bool { return t != nil && len(t.users) > 0 }
+
+// ReloadSources reads the sources from Config.Sources now. Start loads
+// them once and the server reloads them every Config.SourceRefresh; the
+// control plane may call this after a change so the change applies at
+// once.
+func (s *Server) ReloadSources(ctx context.Context) error {
+	if s.cfg.Sources == nil {
+		return nil
+	}
+	srcs, err := s.cfg.Sources.SIPRECSources(ctx)
+	if err != nil {
+		return fmt.Errorf("recorder: load SIPREC sources: %w", err)
+	}
+	t := newSourceTable(srcs)
+	s.sources.Store(t)
+	s.reportBadNetworks(t.bad)
+	return nil
+}
+
+// reportBadNetworks logs networks that are not CIDRs once per change of
+// the list, not on every reload.
+func (s *Server) reportBadNetworks(bad []string) {
+	key := strings.Join(bad, "\n")
+	s.badMu.Lock()
+	changed := key != s.badNets
+	s.badNets = key
+	s.badMu.Unlock()
+	if changed && len(bad) > 0 {
+		s.log.Warn("SIPREC sources with networks that are not CIDRs; those networks are ignored", "networks", bad)
+	}
+}
+
+// sourceLoop reloads the sources every SourceRefresh until ctx is done.
+func (s *Server) sourceLoop(ctx context.Context, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(s.cfg.SourceRefresh)
+	defer t.Stop()
+	failing := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := s.ReloadSources(rctx)
+		cancel()
+		switch {
+		case err != nil && !failing:
+			s.log.Warn("reloading SIPREC sources failed; keeping the last list", "err", err)
+			failing = true
+		case err == nil && failing:
+			s.log.Info("SIPREC sources reloaded again")
+			failing = false
+		}
+	}
+}
+
+// admission is the decision on an initial INVITE's origin.
+type admission struct {
+	orgID  string // the org that owns the recording; "" when refused
+	how    string // "source network", "siprec-allow", "digest" (logged)
+	source string // the source's name and id, when one matched
+	// code, reason and hdrs are the refusal when orgID is "".
+	code   int
+	reason string
+	hdrs   []sip.Header
+	why    string // why credentials were refused ("" when none were given)
+}
+
+// admit decides which org an initial INVITE from src records for
+// (issue 4 point 5), in order:
+//  1. a source whose networks hold src, the longest prefix winning;
+//  2. --siprec-allow (Config.Allow): the default org, Config.OrgID;
+//  3. when any source has SIP credentials, RFC 3261 §22 digest
+//     authentication (RFC 7616 with SHA-256 and MD5, as RFC 8760 brings
+//     them to SIP): no or bad Authorization gets 401 with a challenge,
+//     valid credentials of a source give its org;
+//  4. otherwise 403.
+//
+// A source with both networks and credentials is matched by either.
+func (s *Server) admit(req *sip.Request, src netip.Addr) admission {
+	t := s.sources.Load()
+	if st := t.byNetwork(src); st != nil {
+		return admission{orgID: st.OrgID, how: "source network", source: st.Name + " (" + st.ID + ")"}
+	}
+	if s.allowed(src) {
+		return admission{orgID: s.cfg.OrgID, how: "siprec-allow"}
+	}
+	if !t.hasCredentials() {
+		return admission{code: 403, reason: "Source Not Allowed"}
+	}
+	now := s.now()
+	hdrs := req.GetHeaders("Authorization")
+	if len(hdrs) == 0 {
+		return admission{code: 401, reason: "Unauthorized", hdrs: s.nonces.challenge(now, false)}
+	}
+	stale := false
+	var lastErr error
+	for _, h := range hdrs {
+		st, err := verifyDigest(h.Value(), req, t.users, &s.nonces, now)
+		if err == nil {
+			return admission{orgID: st.OrgID, how: "digest", source: st.Name + " (" + st.ID + ")"}
+		}
+		if errors.Is(err, errStaleNonce) {
+			stale = true
+		}
+		lastErr = err
+	}
+	return admission{code: 401, reason: "Unauthorized", hdrs: s.nonces.challenge(now, stale), why: oneLine(lastErr)}
+}
+
+// nonceKeeper issues and checks stateless nonces: the expiry and an HMAC
+// of it under a key that lives as long as the process (a restart makes
+// outstanding nonces stale, which clients answer by authenticating
+// again).
+type nonceKeeper struct {
+	once sync.Once
+	key  [32]byte
+}
+
+func (n *nonceKeeper) init() {
+	n.once.Do(func() { _, _ = rand.Read(n.key[:]) })
+}
+
+func (n *nonceKeeper) mac(expiry []byte) []byte {
+	m := hmac.New(sha256.New, n.key[:])
+	m.Write([]byte("callrec digest nonce\x00" + DigestRealm + "\x00"))
+	m.Write(expiry)
+	return m.Sum(nil)[:16]
+}
+
+// issue returns a nonce that expires nonceTTL after now.
+func (n *nonceKeeper) issue(now time.Time) string {
+	n.init()
+	var b [24]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(now.Add(nonceTTL).Unix()))
+	copy(b[8:], n.mac(b[:8]))
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// check reports whether nonce is one of ours (errBadNonce otherwise) and
+// still fresh (errStaleNonce otherwise).
+func (n *nonceKeeper) check(nonce string, now time.Time) error {
+	n.init()
+	b, err := base64.RawURLEncoding.DecodeString(nonce)
+	if err != nil || len(b) != 24 {
+		return errBadNonce
+	}
+	if !hmac.Equal(b[8:], n.mac(b[:8])) {
+		return errBadNonce
+	}
+	if now.Unix() >= int64(binary.BigEndian.Uint64(b[:8])) {
+		return errStaleNonce
+	}
+	return nil
+}
+
+// challenge returns the WWW-Authenticate headers of a 401: SHA-256 first,
+// then MD5 for older clients (RFC 8760 §2.4: in order of preference).
+func (n *nonceKeeper) challenge(now time.Time, stale bool) []sip.Header {
+	nonce := n.issue(now)
+	var hdrs []sip.Header
+	for _, alg := range []string{"SHA-256", "MD5"} {
+		v := fmt.Sprintf(`Digest realm="%s", nonce="%s", algorithm=%s, qop="auth"`, DigestRealm, nonce, alg)
+		if stale {
+			v += ", stale=true"
+		}
+		hdrs = append(hdrs, sip.NewHeader("WWW-Authenticate", v))
+	}
+	return hdrs
+}
+
+// Digest verification errors.
+var (
+	errBadNonce   = errors.New("nonce was not issued by this server")
+	errStaleNonce = errors.New("nonce has expired")
+)
+
+// verifyDigest checks one Authorization header of req (RFC 7616 §3.4,
+// RFC 3261 §22.4) against the sources' credentials: a known user name,
+// the source's realm, a nonce of ours that has not expired, the request
+// URI, and the response computed from the stored HA1 of the algorithm
+// (MD5 or SHA-256; qop absent or "auth"). It returns the source.
+//
+// Nonce counts are not tracked: an Authorization replayed within the
+// nonce's lifetime is accepted again (the INVITE it authorises starts one
+// more recording of the same source's org, nothing more).
+func verifyDigest(value string, req *sip.Request, users map[string]*callrec.SIPRECSource, nonces *nonceKeeper, now time.Time) (*callrec.SIPRECSource, error) {
+	cred, err := digest.ParseCredentials(value)
+	if err != nil {
+		return nil, fmt.Errorf("authorization: %w", err)
+	}
+	if cred.Userhash {
+		return nil, errors.New("authorization: userhash is not supported")
+	}
+	st := users[cred.Username]
+	if st == nil || st.SIP == nil {
+		return nil, fmt.Errorf("authorization: unknown user %q", cred.Username)
+	}
+	realm := st.SIP.Realm
+	if realm == "" {
+		realm = DigestRealm
+	}
+	if cred.Realm != realm {
+		return nil, fmt.Errorf("authorization: realm %q, want %q", cred.Realm, realm)
+	}
+	if err := nonces.check(cred.Nonce, now); err != nil {
+		return nil, fmt.Errorf("authorization: %w", err)
+	}
+	var h hash.Hash
+	var ha1 string
+	switch strings.ToUpper(cred.Algorithm) {
+	case "", "MD5":
+		h, ha1 = md5.New(), st.SIP.HA1MD5
+	case "SHA-256":
+		h, ha1 = sha256.New(), st.SIP.HA1SHA256
+	default:
+		return nil, fmt.Errorf("authorization: algorithm %q is not supported", cred.Algorithm)
+	}
+	if ha1 == "" {
+		return nil, fmt.Errorf("authorization: no %s credentials for user %q", cmp.Or(cred.Algorithm, "MD5"), cred.Username)
+	}
+	if !sameRequestURI(cred.URI, req.Recipient) {
+		return nil, fmt.Errorf("authorization: uri %q is not the request URI", cred.URI)
+	}
+	if cred.QOP != "" && cred.QOP != "auth" {
+		return nil, fmt.Errorf("authorization: qop %q is not supported", cred.QOP)
+	}
+	if cred.QOP == "auth" && cred.Cnonce == "" {
+		return nil, errors.New("authorization: qop=auth without cnonce")
+	}
+	want := digestResponse(h, ha1, cred.Nonce, cred.Nc, cred.Cnonce, cred.QOP, string(req.Method), cred.URI)
+	if subtle.ConstantTimeCompare([]byte(want), []byte(strings.ToLower(cred.Response))) != 1 {
+		return nil, fmt.Errorf("authorization: wrong response for user %q", cred.Username)
+	}
+	return st, nil
+}
+
+// digestResponse is the RFC 7616 §3.4.1 response for qop "auth", or the
+// RFC 2069 form when qop is empty.
+func digestResponse(h hash.Hash, ha1, nonce string, nc int, cnonce, qop, method, uri string) string {
+	a2 := hexHash(h, method+":"+uri)
+	ha1 = strings.ToLower(ha1)
+	if qop == "" {
+		return hexHash(h, ha1+":"+nonce+":"+a2)
+	}
+	return hexHash(h, fmt.Sprintf("%s:%s:%08x:%s:%s:%s", ha1, nonce, nc, cnonce, qop, a2))
+}
+
+func hexHash(h hash.Hash, s string) string {
+	h.Reset()
+	h.Write([]byte(s))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// sameRequestURI compares the digest uri with the request URI (RFC 7616
+// §3.4.6): same user, host and port; parameters are not compared, since
+// clients differ in which they copy.
+func sameRequestURI(s string, recipient sip.Uri) bool {
+	var u sip.Uri
+	if err := sip.ParseUri(s, &u); err != nil {
+		return false
+	}
+	return u.User == recipient.User && strings.EqualFold(u.Host, recipient.Host) && u.Port == recipient.Port
+}
+
+// HA1 computes the RFC 7616 §3.4.2 HA1 values (MD5 and SHA-256, hex) of
+// a user name and password in realm, as SIPCredentials stores them.
+func HA1(username, realm, password string) (md5Hex, sha256Hex string) {
+	s := username + ":" + realm + ":" + password
+	return hexHash(md5.New(), s), hexHash(sha256.New(), s)
+}
