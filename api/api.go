@@ -122,6 +122,10 @@ type Config struct {
 	Ready func(ctx context.Context) error
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// SourcesChanged is called after a SIPREC source was created, changed
+	// or deleted, so the recorder reloads its source table at once; nil
+	// means the recorder's periodic reload picks the change up.
+	SourcesChanged func(ctx context.Context)
 }
 
 // server holds the handler's dependencies. It has no mutable state besides
@@ -135,6 +139,8 @@ type server struct {
 	registry  *prometheus.Registry
 	ready     func(ctx context.Context) error
 	now       func() time.Time
+	// sourcesChanged is Config.SourcesChanged.
+	sourcesChanged func(ctx context.Context)
 
 	store Store
 	blobs Blobs
@@ -167,16 +173,17 @@ func New(cfg Config, store Store, blobs Blobs) (http.Handler, error) {
 		return nil, fmt.Errorf("api: new: link TTL %v is negative: %w", cfg.LinkTTL, callrec.ErrInvalid)
 	}
 	s := &server{
-		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
-		key:       append([]byte(nil), cfg.SigningKey...),
-		linkTTL:   cfg.LinkTTL,
-		version:   cfg.Version,
-		log:       cfg.Logger,
-		registry:  cfg.Registry,
-		ready:     cfg.Ready,
-		now:       cfg.Now,
-		store:     store,
-		blobs:     blobs,
+		publicURL:      strings.TrimRight(cfg.PublicURL, "/"),
+		key:            append([]byte(nil), cfg.SigningKey...),
+		linkTTL:        cfg.LinkTTL,
+		version:        cfg.Version,
+		log:            cfg.Logger,
+		registry:       cfg.Registry,
+		ready:          cfg.Ready,
+		now:            cfg.Now,
+		sourcesChanged: cfg.SourcesChanged,
+		store:          store,
+		blobs:          blobs,
 	}
 	if s.linkTTL == 0 {
 		s.linkTTL = DefaultLinkTTL

@@ -61,13 +61,27 @@ func (s *server) sourceRoutes() {
 			Items []siprecSourceJSON `json:"items"`
 		}{}, Handler: s.inOrgScope(permRead, s.listSources)})
 	s.register(op{Method: "POST", Path: base, Summary: "Bind a SIPREC source to the organization by networks, digest credentials or both (a network overlapping another source's, of any org, is 409)", Tag: tag,
-		Access: "full and partner admins", Query: []param{qOrgID}, Body: newSiprecSourceBody{}, Resp: siprecSourceJSON{}, Handler: s.inOrgScope(permWrite, s.createSource)})
+		Access: "full and partner admins", Query: []param{qOrgID}, Body: newSiprecSourceBody{}, Resp: siprecSourceJSON{}, Handler: s.inOrgScope(permWrite, s.sourcesChange(s.createSource))})
 	s.register(op{Method: "GET", Path: base + "/{sourceId}", Summary: "Get a SIPREC source", Tag: tag,
 		Access: "org admins (read)", Query: []param{qOrgID}, Resp: siprecSourceJSON{}, Handler: s.inOrgScope(permRead, s.getSource)})
 	s.register(op{Method: "PUT", Path: base + "/{sourceId}", Summary: "Update a SIPREC source (partial)", Tag: tag,
-		Access: "full and partner admins", Query: []param{qOrgID}, Body: siprecSourceUpdateBody{}, Resp: siprecSourceJSON{}, Handler: s.inOrgScope(permWrite, s.updateSource)})
+		Access: "full and partner admins", Query: []param{qOrgID}, Body: siprecSourceUpdateBody{}, Resp: siprecSourceJSON{}, Handler: s.inOrgScope(permWrite, s.sourcesChange(s.updateSource))})
 	s.register(op{Method: "DELETE", Path: base + "/{sourceId}", Summary: "Unbind a SIPREC source", Tag: tag,
-		Access: "full and partner admins", Query: []param{qOrgID}, Handler: s.inOrgScope(permWrite, s.deleteSource)})
+		Access: "full and partner admins", Query: []param{qOrgID}, Handler: s.inOrgScope(permWrite, s.sourcesChange(s.deleteSource))})
+}
+
+// sourcesChange runs h and, when it succeeded, tells the recorder
+// (Config.SourcesChanged) so the change applies to the next INVITE.
+func (s *server) sourcesChange(h orgHandler) orgHandler {
+	return func(w http.ResponseWriter, r *http.Request, tok *callrec.Token, org *callrec.Org) error {
+		if err := h(w, r, tok, org); err != nil {
+			return err
+		}
+		if s.sourcesChanged != nil {
+			s.sourcesChanged(r.Context())
+		}
+		return nil
+	}
 }
 
 // parseNetwork parses one source network: a CIDR prefix, or a bare

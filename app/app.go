@@ -244,6 +244,11 @@ func serve(args []string, stderr io.Writer) error {
 		Logger:     log,
 		Registry:   reg,
 		Ready:      ready,
+		SourcesChanged: func(ctx context.Context) {
+			if err := rec.ReloadSources(ctx); err != nil {
+				log.Warn("reloading SIPREC sources after a change failed; the periodic reload will retry", "err", err)
+			}
+		},
 	}, st, blobAdapter{blobs})
 	if err != nil {
 		return err

@@ -112,10 +112,13 @@ type Server struct {
 	localIPs   sync.Map // peer IP -> local IP facing it
 
 	sources atomic.Pointer[sourceTable] // the last loaded SIPREC sources
-	nonces  nonceKeeper                 // digest challenges (RFC 7616)
-	srcDone chan struct{}               // closed when sourceLoop has returned
-	badMu   sync.Mutex
-	badNets string // the invalid source networks last reported
+	// sourcesLoaded is when sources was last loaded (Unix ns), also
+	// claimed by admit before an on-demand reload.
+	sourcesLoaded atomic.Int64
+	nonces        nonceKeeper   // digest challenges (RFC 7616)
+	srcDone       chan struct{} // closed when sourceLoop has returned
+	badMu         sync.Mutex
+	badNets       string // the invalid source networks last reported
 }
 
 // New validates cfg and prepares a server; Start binds the sockets.

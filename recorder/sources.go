@@ -144,6 +144,7 @@ func (s *Server) ReloadSources(ctx context.Context) error {
 	}
 	t := newSourceTable(srcs)
 	s.sources.Store(t)
+	s.sourcesLoaded.Store(s.now().UnixNano())
 	s.reportBadNetworks(t.bad)
 	return nil
 }
@@ -210,8 +211,30 @@ type admission struct {
 //  4. otherwise 403.
 //
 // A source with both networks and credentials is matched by either.
+//
+// A refused INVITE reloads the sources first (at most once a
+// second, so a flood of strangers costs one query a second): a source
+// an admin has just bound is admitted at once, not at the next refresh.
 func (s *Server) admit(req *sip.Request, src netip.Addr) admission {
-	t := s.sources.Load()
+	a := s.admitBy(s.sources.Load(), req, src)
+	if a.orgID != "" || s.cfg.Sources == nil {
+		return a
+	}
+	last := s.sourcesLoaded.Load()
+	if s.now().UnixNano()-last < int64(time.Second) || !s.sourcesLoaded.CompareAndSwap(last, s.now().UnixNano()) {
+		return a
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := s.ReloadSources(ctx); err != nil {
+		s.log.Warn("reloading SIPREC sources for an unknown source failed", "err", err)
+		return a
+	}
+	return s.admitBy(s.sources.Load(), req, src)
+}
+
+// admitBy is admit's decision with the source table t.
+func (s *Server) admitBy(t *sourceTable, req *sip.Request, src netip.Addr) admission {
 	if st := t.byNetwork(src); st != nil {
 		return admission{orgID: st.OrgID, how: "source network", source: st.Name + " (" + st.ID + ")"}
 	}
