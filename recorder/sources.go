@@ -144,7 +144,7 @@ func (s *Server) ReloadSources(ctx context.Context) error {
 	}
 	t := newSourceTable(srcs)
 	s.sources.Store(t)
-	s.sourcesLoaded.Store(s.now().UnixNano())
+	s.sourcesLoaded.Store(time.Now().UnixNano())
 	s.reportBadNetworks(t.bad)
 	return nil
 }
@@ -221,7 +221,7 @@ func (s *Server) admit(req *sip.Request, src netip.Addr) admission {
 		return a
 	}
 	last := s.sourcesLoaded.Load()
-	if s.now().UnixNano()-last < int64(time.Second) || !s.sourcesLoaded.CompareAndSwap(last, s.now().UnixNano()) {
+	if now := time.Now().UnixNano(); now-last < int64(time.Second) || !s.sourcesLoaded.CompareAndSwap(last, now) {
 		return a
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
