@@ -1,5 +1,7 @@
-// Package store is the home of callrec's state stores: orgs, API tokens and
-// recordings. The implementations live in sub-packages (sqlite, the embedded
+// Package store is the home of callrec's state stores: orgs, API tokens,
+// recordings, the control plane's documents (directory.Tx: locations,
+// people, virtual lines, features, trunks, providers, terms, accounts,
+// jobs, SIPREC sources) and the audit log. The implementations live in sub-packages (sqlite, the embedded
 // default; postgres later) and export concrete types; the interfaces they
 // satisfy belong to their consumers (the recorder, the API), and the shared
 // conformance suite in storetest declares the one it tests.
