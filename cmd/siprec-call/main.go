@@ -209,6 +209,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	metaUpdate := fs.Duration("metadata-update", 0, "send a partial metadata update at this offset (0 = never)")
 	metaMethod := fs.String("metadata-method", "UPDATE", "method of the metadata update: UPDATE or INVITE")
 	cancelAfter := fs.Duration("cancel-after", 0, "send CANCEL this long after the INVITE (0 = never)")
+	user := fs.String("user", "", "digest user name of a SIPREC source (answers a 401 challenge)")
+	pass := fs.String("password", "", "digest password of the SIPREC source (env SIPREC_CALL_PASSWORD)")
 	n := fs.Int("n", 1, "concurrent calls")
 	showSDP := fs.Bool("show-sdp", false, "include the answer SDP in the output")
 	if err := fs.Parse(args); err != nil {
@@ -227,7 +229,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if !ok || err1 != nil || err2 != nil {
 		return o, fmt.Errorf("-media-ports %q: want LOW-HIGH", *ports)
 	}
-	o.cfg = srcclient.Config{Target: *target, Transport: *transport, LocalIP: *localIP, MediaPorts: [2]int{plo, phi}}
+	if *pass == "" {
+		*pass = os.Getenv("SIPREC_CALL_PASSWORD")
+	}
+	o.cfg = srcclient.Config{Target: *target, Transport: *transport, LocalIP: *localIP, MediaPorts: [2]int{plo, phi}, Username: *user, Password: *pass}
 
 	cl, tl, ll := splitList(*codecs), splitList(*tones), splitList(*labels)
 	al, nl := splitList(*aors), splitList(*names)
