@@ -377,3 +377,28 @@ func BenchmarkAdmitByNetwork(b *testing.B) {
 		}
 	}
 }
+
+// TestRefusedSourceReloadsOnce checks that a source bound a moment ago is
+// admitted at once (the refused INVITE reloads the table), and that a
+// flood of strangers reloads at most once a second.
+func TestRefusedSourceReloadsOnce(t *testing.T) {
+	fs := &fakeSources{}
+	s := &Server{cfg: Config{Sources: fs, OrgID: "org-default"}, log: slog.New(slog.DiscardHandler), now: time.Now}
+	if err := s.ReloadSources(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	s.sourcesLoaded.Store(time.Now().Add(-2 * time.Second).UnixNano()) // the last load is old
+	fs.set(source("new", "org-new", []string{"198.51.100.7/32"}, "", ""))
+	if a := s.admit(siprecInvite(), netip.MustParseAddr("198.51.100.7")); a.orgID != "org-new" {
+		t.Fatalf("a just-bound source: %+v, want org-new", a)
+	}
+	calls := fs.calls.Load()
+	for range 50 {
+		if a := s.admit(siprecInvite(), netip.MustParseAddr("203.0.113.9")); a.code != 403 {
+			t.Fatalf("a stranger: %+v, want 403", a)
+		}
+	}
+	if n := fs.calls.Load() - calls; n > 1 {
+		t.Errorf("50 refused INVITEs within a second reloaded %d times, want at most 1", n)
+	}
+}
