@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/callrec/callrec/directory"
 	"github.com/callrec/callrec/policy"
 	"github.com/callrec/callrec/store/sqlite"
+	"github.com/callrec/callrec/store/sqlite/sqlitetest"
 	"github.com/google/uuid"
 )
 
@@ -33,14 +33,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "callrec.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := sqlitetest.New(t)
 	if err := EnsureBuiltIn(ctx, st, testTarget); err != nil {
 		t.Fatal(err)
 	}
@@ -53,29 +46,17 @@ func newFixture(t *testing.T) *fixture {
 // newOrg creates an entitled org of partner in region US.
 func (f *fixture) newOrg(name, partner string) *callrec.Org {
 	f.t.Helper()
-	org, err := f.st.EnsureOrg(f.ctx, name)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	org.PartnerID = partner
-	org.Region = "US"
-	org.Recording.Entitled = true
-	f.update(func(tx directory.Tx) error { return directory.Orgs.Put(f.ctx, tx, org) })
-	return org
+	return sqlitetest.EntitledOrg(f.t, f.st, name, partner)
 }
 
 func (f *fixture) location(orgID, name, tz string) callrec.Location {
 	f.t.Helper()
-	l := callrec.Location{ID: uuid.NewString(), OrgID: orgID, Name: name, TimeZone: tz, Language: "en_US", Created: testNow}
-	f.update(func(tx directory.Tx) error { return directory.Locations.Put(f.ctx, tx, &l) })
-	return l
+	return sqlitetest.Location(f.t, f.st, orgID, name, tz, testNow)
 }
 
 func (f *fixture) update(fn func(tx directory.Tx) error) {
 	f.t.Helper()
-	if err := f.st.Update(f.ctx, fn); err != nil {
-		f.t.Fatal(err)
-	}
+	sqlitetest.Update(f.t, f.st, fn)
 }
 
 func (f *fixture) view(fn func(tx directory.Tx) error) {
@@ -133,14 +114,9 @@ func externalProvider(name string) callrec.Provider {
 // setVendor chooses vendorID for the org.
 func (f *fixture) setVendor(org *callrec.Org, vendorID string) {
 	f.t.Helper()
-	f.update(func(tx directory.Tx) error {
-		o, err := directory.Orgs.Get(f.ctx, tx, "", org.ID)
-		if err != nil {
-			return err
-		}
+	sqlitetest.Mutate(f.t, f.st, directory.Orgs, "", org.ID, func(o *callrec.Org) {
 		o.Recording.VendorID = vendorID
 		*org = *o
-		return directory.Orgs.Put(f.ctx, tx, o)
 	})
 }
 

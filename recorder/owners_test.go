@@ -1,7 +1,6 @@
 package recorder
 
 import (
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -9,6 +8,7 @@ import (
 	"github.com/callrec/callrec"
 	"github.com/callrec/callrec/directory"
 	"github.com/callrec/callrec/store/sqlite"
+	"github.com/callrec/callrec/store/sqlite/sqlitetest"
 )
 
 // Ids of the directory fixture.
@@ -35,16 +35,9 @@ const (
 func openDirectory(t *testing.T) *sqlite.Store {
 	t.Helper()
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "callrec.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := sqlitetest.New(t)
 	created := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	err = st.Update(ctx, func(tx directory.Tx) error {
+	sqlitetest.Update(t, st, func(tx directory.Tx) error {
 		puts := []func() error{
 			func() error {
 				return directory.Providers.Put(ctx, tx, &callrec.Provider{ID: callrec.BuiltInProviderID, Name: "callrec", BuiltIn: true, Plans: []string{"go", "team", "premier"}})
@@ -115,9 +108,6 @@ func openDirectory(t *testing.T) *sqlite.Store {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return st
 }
 

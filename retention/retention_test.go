@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/callrec/callrec/blob/fs"
 	"github.com/callrec/callrec/directory"
 	"github.com/callrec/callrec/store/sqlite"
+	"github.com/callrec/callrec/store/sqlite/sqlitetest"
 )
 
 var now = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
@@ -29,21 +29,8 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	ctx := t.Context()
-	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "callrec.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	org, err := st.EnsureOrg(ctx, callrec.DefaultOrgName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bl, err := fs.New(filepath.Join(dir, "audio"))
+	st, bl := sqlitetest.NewWithBlobs(t)
+	org, err := st.EnsureOrg(t.Context(), callrec.DefaultOrgName)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/callrec/callrec"
 	"github.com/callrec/callrec/directory"
+	"github.com/callrec/callrec/store/sqlite/sqlitetest"
 	"github.com/google/uuid"
 )
 
@@ -36,11 +37,7 @@ func FuzzTopicFilter(f *testing.F) {
 		f.Add(seed[0], seed[1])
 	}
 	ctx := context.Background()
-	s := openTemp(f)
-	f.Cleanup(func() { s.Close() })
-	if _, err := s.Migrate(ctx); err != nil {
-		f.Fatalf("Migrate: %v", err)
-	}
+	s := sqlitetest.New(f)
 	org, err := s.EnsureOrg(ctx, callrec.DefaultOrgName)
 	if err != nil {
 		f.Fatalf("EnsureOrg: %v", err)
@@ -107,11 +104,7 @@ func FuzzTxPut(f *testing.F) {
 		f.Add(seed[0], seed[1], seed[2], seed[3])
 	}
 	ctx := context.Background()
-	s := openTemp(f)
-	f.Cleanup(func() { s.Close() })
-	if _, err := s.Migrate(ctx); err != nil {
-		f.Fatalf("Migrate: %v", err)
-	}
+	s := sqlitetest.New(f)
 	org, err := s.EnsureOrg(ctx, callrec.DefaultOrgName)
 	if err != nil {
 		f.Fatalf("EnsureOrg: %v", err)

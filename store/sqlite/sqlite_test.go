@@ -12,6 +12,7 @@ import (
 	"github.com/callrec/callrec"
 	"github.com/callrec/callrec/directory"
 	"github.com/callrec/callrec/store/sqlite"
+	"github.com/callrec/callrec/store/sqlite/sqlitetest"
 	"github.com/callrec/callrec/store/storetest"
 	"github.com/google/uuid"
 )
@@ -126,11 +127,7 @@ func TestOpen(t *testing.T) {
 }
 
 func TestWALMode(t *testing.T) {
-	s := openTemp(t)
-	defer s.Close()
-	if _, err := s.Migrate(t.Context()); err != nil {
-		t.Fatalf("Migrate: %v", err)
-	}
+	s := sqlitetest.New(t)
 	mode, err := sqlite.JournalMode(t.Context(), s)
 	if err != nil {
 		t.Fatalf("journal mode: %v", err)
@@ -143,11 +140,7 @@ func TestWALMode(t *testing.T) {
 // TestListUsesIndexes checks that the list queries the API and the
 // recorder run are served by an index in list order, without sorting.
 func TestListUsesIndexes(t *testing.T) {
-	s := openTemp(t)
-	defer s.Close()
-	if _, err := s.Migrate(t.Context()); err != nil {
-		t.Fatalf("Migrate: %v", err)
-	}
+	s := sqlitetest.New(t)
 	cursor := time.Date(2025, 3, 10, 9, 0, 0, 0, time.UTC)
 	cases := []struct {
 		name  string
@@ -166,23 +159,26 @@ func TestListUsesIndexes(t *testing.T) {
 			if err != nil {
 				t.Fatalf("explain: %v", err)
 			}
-			if !strings.Contains(plan, "INDEX "+c.index) {
-				t.Errorf("plan does not use %s:\n%s", c.index, plan)
-			}
-			if strings.Contains(plan, "TEMP B-TREE") {
-				t.Errorf("plan sorts in a temporary b-tree:\n%s", plan)
-			}
+			wantIndexedPlan(t, plan, c.index)
 		})
+	}
+}
+
+// wantIndexedPlan checks that a query plan reads index in order: it
+// names the index and sorts nothing in a temporary b-tree.
+func wantIndexedPlan(t *testing.T, plan, index string) {
+	t.Helper()
+	if !strings.Contains(plan, "INDEX "+index) {
+		t.Errorf("plan does not use %s:\n%s", index, plan)
+	}
+	if strings.Contains(plan, "TEMP B-TREE") {
+		t.Errorf("plan sorts in a temporary b-tree:\n%s", plan)
 	}
 }
 
 func BenchmarkUpdateRecording(b *testing.B) {
 	ctx := context.Background()
-	s := openTemp(b)
-	defer s.Close()
-	if _, err := s.Migrate(ctx); err != nil {
-		b.Fatalf("Migrate: %v", err)
-	}
+	s := sqlitetest.New(b)
 	org, err := s.EnsureOrg(ctx, callrec.DefaultOrgName)
 	if err != nil {
 		b.Fatalf("EnsureOrg: %v", err)
@@ -211,11 +207,7 @@ func BenchmarkUpdateRecording(b *testing.B) {
 // audit log's filters and the retention worker's query are served by an
 // index in their order, without sorting.
 func TestControlPlaneQueriesUseIndexes(t *testing.T) {
-	s := openTemp(t)
-	defer s.Close()
-	if _, err := s.Migrate(t.Context()); err != nil {
-		t.Fatalf("Migrate: %v", err)
-	}
+	s := sqlitetest.New(t)
 	cases := []struct {
 		name, query string
 		audit       directory.AuditQuery
@@ -235,13 +227,7 @@ func TestControlPlaneQueriesUseIndexes(t *testing.T) {
 			if err != nil {
 				t.Fatalf("explain: %v", err)
 			}
-			plan := plans[c.query]
-			if !strings.Contains(plan, "INDEX "+c.index) {
-				t.Errorf("plan does not use %s:\n%s", c.index, plan)
-			}
-			if strings.Contains(plan, "TEMP B-TREE") {
-				t.Errorf("plan sorts in a temporary b-tree:\n%s", plan)
-			}
+			wantIndexedPlan(t, plans[c.query], c.index)
 		})
 	}
 }

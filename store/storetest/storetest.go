@@ -584,12 +584,17 @@ func testUpdate(t *testing.T, s Store) {
 	}
 }
 
-func ids(rs []callrec.Recording) []string {
-	out := make([]string, len(rs))
-	for i, r := range rs {
-		out[i] = r.ID
+// idsOf returns id of each of xs, in order.
+func idsOf[T any](xs []T, id func(T) string) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = id(x)
 	}
 	return out
+}
+
+func ids(rs []callrec.Recording) []string {
+	return idsOf(rs, func(r callrec.Recording) string { return r.ID })
 }
 
 func testListFilters(t *testing.T, s Store) {

@@ -39,11 +39,7 @@ func mustToken(t *testing.T, s Store, tok *callrec.Token) *callrec.Token {
 }
 
 func tokenIDs(ts []callrec.Token) []string {
-	out := make([]string, len(ts))
-	for i, tok := range ts {
-		out[i] = tok.ID
-	}
-	return out
+	return idsOf(ts, func(tok callrec.Token) string { return tok.ID })
 }
 
 func testTokenFields(t *testing.T, s Store) {

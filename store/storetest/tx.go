@@ -53,11 +53,7 @@ func listRecords(t *testing.T, s Store, kind, orgID string) []directory.Record {
 }
 
 func recordIDs(rs []directory.Record) []string {
-	out := make([]string, len(rs))
-	for i, r := range rs {
-		out[i] = r.ID
-	}
-	return out
+	return idsOf(rs, func(r directory.Record) string { return r.ID })
 }
 
 // lookup reads the record holding key in a View.
