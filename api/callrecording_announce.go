@@ -101,15 +101,12 @@ type callRecordingAnnouncementsPutBody struct {
 	FailureEndWithCall     *callRecordingAnnouncementPut `json:"failureEndWithCall"`
 }
 
-// callRecordingLocationAnnouncementsJSON is the location announcements (§8.3).
+// callRecordingLocationAnnouncementsJSON is the location announcements
+// (§8.3): the org's six choices (the fields of the embedded struct, in
+// the same order) after useOrgLevelAnnouncementEnabled.
 type callRecordingLocationAnnouncementsJSON struct {
-	UseOrgLevelAnnouncementEnabled bool                          `json:"useOrgLevelAnnouncementEnabled" doc:"the location plays the org's announcements"`
-	Start                          callRecordingAnnouncementJSON `json:"start"`
-	Stop                           callRecordingAnnouncementJSON `json:"stop"`
-	Pause                          callRecordingAnnouncementJSON `json:"pause"`
-	Resume                         callRecordingAnnouncementJSON `json:"resume"`
-	FailureProceedWithCall         callRecordingAnnouncementJSON `json:"failureProceedWithCall"`
-	FailureEndWithCall             callRecordingAnnouncementJSON `json:"failureEndWithCall"`
+	UseOrgLevelAnnouncementEnabled bool `json:"useOrgLevelAnnouncementEnabled" doc:"the location plays the org's announcements"`
+	callRecordingAnnouncementsJSON
 }
 
 // callRecordingLocationAnnouncementsPutBody is the location announcements PUT (§8.4).
@@ -187,17 +184,9 @@ func crRenderCompliance(ctx context.Context, tx directory.Tx, orgID string, c ca
 
 // crGetOrgCompliance is GET /v1/telephony/config/callRecording/complianceAnnouncement (§7.1).
 func (s *server) crGetOrgCompliance(w http.ResponseWriter, r *http.Request, _ *callrec.Token, org *callrec.Org) error {
-	var out callRecordingComplianceJSON
-	err := s.crView(r.Context(), org.ID, func(tx directory.Tx, snap *policy.Snapshot) error {
-		var err error
-		out, err = crRenderCompliance(r.Context(), tx, org.ID, snap.Org.Recording.Compliance)
-		return err
+	return s.crViewJSON(w, r, org.ID, func(tx directory.Tx, snap *policy.Snapshot) (any, error) {
+		return crRenderCompliance(r.Context(), tx, org.ID, snap.Org.Recording.Compliance)
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
 }
 
 // crApplyCompliance applies the fields common to the org and location PUTs.
@@ -228,7 +217,7 @@ func (s *server) crPutOrgCompliance(w http.ResponseWriter, r *http.Request, tok 
 		return err
 	}
 	ctx := r.Context()
-	err := s.crUpdateOrg(ctx, tok, org.ID, func(tx directory.Tx, rec *callrec.OrgRecording) error {
+	return noContent(w, s.crUpdateOrg(ctx, tok, org.ID, func(tx directory.Tx, rec *callrec.OrgRecording) error {
 		c := &rec.Compliance
 		crApplyCompliance(c, body.InboundPSTNCallsEnabled, body.OutboundPSTNCallsEnabled, body.OutboundPSTNCallsDelayEnabled, body.DelayInSeconds)
 		if body.UseCustomAnnouncementEnabled != nil {
@@ -246,12 +235,7 @@ func (s *server) crPutOrgCompliance(w http.ResponseWriter, r *http.Request, tok 
 			}
 		}
 		return ruleError(policy.CheckCompliance(*c))
-	})
-	if err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	}))
 }
 
 // crUpdateOrg changes the org's recording settings with fn in one
@@ -303,32 +287,25 @@ func (s *server) crUpdateLocation(ctx context.Context, tok *callrec.Token, org *
 // crGetLocationCompliance is GET .../locations/{locationId}/callRecording/complianceAnnouncement
 // (§7.3): the values in force at the location (R17).
 func (s *server) crGetLocationCompliance(w http.ResponseWriter, r *http.Request, _ *callrec.Token, org *callrec.Org) error {
-	var out callRecordingLocationComplianceJSON
-	err := s.crView(r.Context(), org.ID, func(tx directory.Tx, snap *policy.Snapshot) error {
+	return s.crViewJSON(w, r, org.ID, func(tx directory.Tx, snap *policy.Snapshot) (any, error) {
 		loc, err := crLocation(r.Context(), tx, org.ID, r.PathValue("locationId"))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		own := loc.Recording.Compliance
 		c := snap.Compliance(loc.ID)
 		sel, err := crSelector(r.Context(), tx, org.ID, c.UseCustom, c.CustomFileID)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out = callRecordingLocationComplianceJSON{
+		return callRecordingLocationComplianceJSON{
 			InboundPSTNCallsEnabled: c.Inbound, UseOrgSettingsEnabled: own == nil,
 			OutboundPSTNCallsEnabled: c.Outbound, OutboundPSTNCallsDelayEnabled: c.OutboundDelay,
 			DelayInSeconds:                 c.DelaySeconds,
 			UseOrgLevelAnnouncementEnabled: own == nil || own.UseOrgCustomFile,
 			CustomComplianceAnnouncement:   sel,
-		}
-		return nil
+		}, nil
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
 }
 
 // crPutLocationCompliance is PUT .../locations/{locationId}/callRecording/complianceAnnouncement
@@ -342,7 +319,7 @@ func (s *server) crPutLocationCompliance(w http.ResponseWriter, r *http.Request,
 		return err
 	}
 	ctx := r.Context()
-	err := s.crUpdateLocation(ctx, tok, org, r.PathValue("locationId"), func(tx directory.Tx, snap *policy.Snapshot, loc *callrec.Location) error {
+	return noContent(w, s.crUpdateLocation(ctx, tok, org, r.PathValue("locationId"), func(tx directory.Tx, snap *policy.Snapshot, loc *callrec.Location) error {
 		if isTrue(body.UseOrgSettingsEnabled) {
 			loc.Recording.Compliance = nil
 			return nil
@@ -366,12 +343,7 @@ func (s *server) crPutLocationCompliance(w http.ResponseWriter, r *http.Request,
 		}
 		loc.Recording.Compliance = &c
 		return nil
-	})
-	if err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	}))
 }
 
 // crRenderAnnouncements renders the six announcement choices.
@@ -414,17 +386,9 @@ func crApplyAnnouncements(ctx context.Context, tx directory.Tx, orgID, locationI
 
 // crGetOrgAnnouncements is GET /v1/telephony/config/callRecording/announcements (§8.1).
 func (s *server) crGetOrgAnnouncements(w http.ResponseWriter, r *http.Request, _ *callrec.Token, org *callrec.Org) error {
-	var out callRecordingAnnouncementsJSON
-	err := s.crView(r.Context(), org.ID, func(tx directory.Tx, snap *policy.Snapshot) error {
-		var err error
-		out, err = crRenderAnnouncements(r.Context(), tx, org.ID, snap.Org.Recording.Announcements)
-		return err
+	return s.crViewJSON(w, r, org.ID, func(tx directory.Tx, snap *policy.Snapshot) (any, error) {
+		return crRenderAnnouncements(r.Context(), tx, org.ID, snap.Org.Recording.Announcements)
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
 }
 
 // crPutOrgAnnouncements is PUT /v1/telephony/config/callRecording/announcements (§8.2).
@@ -437,40 +401,25 @@ func (s *server) crPutOrgAnnouncements(w http.ResponseWriter, r *http.Request, t
 		return err
 	}
 	ctx := r.Context()
-	err := s.crUpdateOrg(ctx, tok, org.ID, func(tx directory.Tx, rec *callrec.OrgRecording) error {
+	return noContent(w, s.crUpdateOrg(ctx, tok, org.ID, func(tx directory.Tx, rec *callrec.OrgRecording) error {
 		return crApplyAnnouncements(ctx, tx, org.ID, "", &rec.Announcements, &body)
-	})
-	if err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	}))
 }
 
 // crGetLocationAnnouncements is GET .../locations/{locationId}/callRecording/announcements (§8.3).
 func (s *server) crGetLocationAnnouncements(w http.ResponseWriter, r *http.Request, _ *callrec.Token, org *callrec.Org) error {
-	var out callRecordingLocationAnnouncementsJSON
-	err := s.crView(r.Context(), org.ID, func(tx directory.Tx, snap *policy.Snapshot) error {
+	return s.crViewJSON(w, r, org.ID, func(tx directory.Tx, snap *policy.Snapshot) (any, error) {
 		loc, err := crLocation(r.Context(), tx, org.ID, r.PathValue("locationId"))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		a, err := crRenderAnnouncements(r.Context(), tx, org.ID, snap.Announcements(loc.ID))
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out = callRecordingLocationAnnouncementsJSON{
-			UseOrgLevelAnnouncementEnabled: loc.Recording.Announcements == nil,
-			Start:                          a.Start, Stop: a.Stop, Pause: a.Pause, Resume: a.Resume,
-			FailureProceedWithCall: a.FailureProceedWithCall, FailureEndWithCall: a.FailureEndWithCall,
-		}
-		return nil
+		return callRecordingLocationAnnouncementsJSON{UseOrgLevelAnnouncementEnabled: loc.Recording.Announcements == nil,
+			callRecordingAnnouncementsJSON: a}, nil
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
 }
 
 // crPutLocationAnnouncements is PUT .../locations/{locationId}/callRecording/announcements
@@ -483,7 +432,7 @@ func (s *server) crPutLocationAnnouncements(w http.ResponseWriter, r *http.Reque
 		return err
 	}
 	ctx := r.Context()
-	err := s.crUpdateLocation(ctx, tok, org, r.PathValue("locationId"), func(tx directory.Tx, snap *policy.Snapshot, loc *callrec.Location) error {
+	return noContent(w, s.crUpdateLocation(ctx, tok, org, r.PathValue("locationId"), func(tx directory.Tx, snap *policy.Snapshot, loc *callrec.Location) error {
 		if isTrue(body.UseOrgLevelAnnouncementEnabled) {
 			loc.Recording.Announcements = nil
 			return nil
@@ -499,10 +448,5 @@ func (s *server) crPutLocationAnnouncements(w http.ResponseWriter, r *http.Reque
 		}
 		loc.Recording.Announcements = &a
 		return nil
-	})
-	if err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	}))
 }

@@ -236,18 +236,7 @@ func crFileID(ctx context.Context, tx directory.Tx, orgID, locationID, field, ra
 // crLocation resolves a location id of the path in the org: 404 when it
 // does not parse or names another org's location.
 func crLocation(ctx context.Context, tx directory.Tx, orgID, raw string) (*callrec.Location, error) {
-	id, ok := parseID(idLocation, raw)
-	if !ok {
-		return nil, notFoundf("Location %s was not found", quote(raw))
-	}
-	loc, err := directory.Locations.Get(ctx, tx, orgID, id)
-	if directory.IsNotFound(err) {
-		return nil, notFoundf("Location %s was not found", quote(raw))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("api: location: %w", err)
-	}
-	return loc, nil
+	return dirLoad(ctx, tx, directory.Locations, orgID, idLocation, "Location", raw)
 }
 
 // crElapsed renders a duration as Webex's timeElapsed (ISO 8601, e.g. PT0.012S).

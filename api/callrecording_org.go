@@ -69,21 +69,14 @@ func (s *server) crView(ctx context.Context, orgID string, fn func(tx directory.
 
 // crGetOrg is GET /v1/telephony/config/callRecording (§3.1).
 func (s *server) crGetOrg(w http.ResponseWriter, r *http.Request, _ *callrec.Token, org *callrec.Org) error {
-	var out getCallRecordingJSON
-	err := s.crView(r.Context(), org.ID, func(_ directory.Tx, snap *policy.Snapshot) error {
+	return s.crViewJSON(w, r, org.ID, func(_ directory.Tx, snap *policy.Snapshot) (any, error) {
 		v := crVendorRef(snap, snap.Org.Recording.VendorID)
-		out = getCallRecordingJSON{
+		return getCallRecordingJSON{
 			Organization: callRecordingOrganizationJSON{ID: webexID(idOrg, snap.Org.ID), Name: snap.Org.Name},
 			Enabled:      snap.Org.Recording.Entitled,
 			VendorID:     v.ID, VendorName: v.Name, TermsOfServiceURL: v.TermsURL,
-		}
-		return nil
+		}, nil
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
 }
 
 // crPutOrg is PUT /v1/telephony/config/callRecording (§3.2): the partner's
@@ -97,23 +90,10 @@ func (s *server) crPutOrg(w http.ResponseWriter, r *http.Request, tok *callrec.T
 	if body.Enabled == nil {
 		return badRequest("enabled: required")
 	}
-	err := s.store.Update(r.Context(), func(tx directory.Tx) error {
-		cur, err := directory.Orgs.Get(r.Context(), tx, "", org.ID)
-		if err != nil {
-			return fmt.Errorf("api: org: %w", err)
-		}
-		before := cur.Recording
-		cur.Recording.Entitled = *body.Enabled
-		if err := directory.Orgs.Put(r.Context(), tx, cur); err != nil {
-			return fmt.Errorf("api: org: %w", err)
-		}
-		return s.audit(r.Context(), tx, tok, org.ID, "update", auditOrgRecording, org.ID, before, cur.Recording)
-	})
-	if err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return noContent(w, s.crUpdateOrg(r.Context(), tok, org.ID, func(_ directory.Tx, rec *callrec.OrgRecording) error {
+		rec.Entitled = *body.Enabled
+		return nil
+	}))
 }
 
 // callRecordingVendorsListJSON is CallRecordingVendorsList (§5.1); vendors
@@ -128,26 +108,19 @@ type callRecordingVendorsListJSON struct {
 
 // crGetVendors is GET /v1/telephony/config/callRecording/vendors (§5.1).
 func (s *server) crGetVendors(w http.ResponseWriter, r *http.Request, _ *callrec.Token, org *callrec.Org) error {
-	var out callRecordingVendorsListJSON
-	err := s.crView(r.Context(), org.ID, func(tx directory.Tx, snap *policy.Snapshot) error {
+	return s.crViewJSON(w, r, org.ID, func(tx directory.Tx, snap *policy.Snapshot) (any, error) {
 		providers, err := crProviders(r.Context(), tx)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		v := crVendorRef(snap, snap.Org.Recording.VendorID)
-		out = callRecordingVendorsListJSON{
+		return callRecordingVendorsListJSON{
 			VendorID: v.ID, VendorName: v.Name,
 			Vendors:         crVendorList(snap, providers),
 			StorageRegion:   snap.StorageRegion(""),
 			FailureBehavior: snap.FailureBehavior(""),
-		}
-		return nil
+		}, nil
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
 }
 
 // callRecordingVendorPatchBody is CallRecordingVendorPatch (§5.2) with
@@ -360,8 +333,8 @@ type callRecordingRegionsJSON struct {
 // the regions the built-in provider stores audio in (X2), the org's
 // hosting region marked defaultEnabled.
 func (s *server) crGetRegions(w http.ResponseWriter, r *http.Request, _ *callrec.Token, org *callrec.Org) error {
-	var out callRecordingRegionsJSON
-	err := s.crView(r.Context(), org.ID, func(_ directory.Tx, snap *policy.Snapshot) error {
+	return s.crViewJSON(w, r, org.ID, func(_ directory.Tx, snap *policy.Snapshot) (any, error) {
+		var out callRecordingRegionsJSON
 		codes := policy.StorageRegions
 		if p, ok := snap.Providers[callrec.BuiltInProviderID]; ok && len(p.Regions) > 0 {
 			codes = p.Regions
@@ -374,13 +347,8 @@ func (s *server) crGetRegions(w http.ResponseWriter, r *http.Request, _ *callrec
 			}
 			out.Regions = append(out.Regions, callRecordingRegionJSON{Code: c, Name: name, DefaultEnabled: c == snap.Org.Region})
 		}
-		return nil
+		return out, nil
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
 }
 
 // callRecordingMemberJSON is a vendor user (§5.4).
@@ -518,20 +486,19 @@ type callRecordingLocationVendorsJSON struct {
 
 // crGetLocationVendors is GET .../locations/{locationId}/callRecording/vendors (§5.5).
 func (s *server) crGetLocationVendors(w http.ResponseWriter, r *http.Request, _ *callrec.Token, org *callrec.Org) error {
-	var out callRecordingLocationVendorsJSON
-	err := s.crView(r.Context(), org.ID, func(tx directory.Tx, snap *policy.Snapshot) error {
+	return s.crViewJSON(w, r, org.ID, func(tx directory.Tx, snap *policy.Snapshot) (any, error) {
 		loc, err := crLocation(r.Context(), tx, org.ID, r.PathValue("locationId"))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		providers, err := crProviders(r.Context(), tx)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		orgVendor := crVendorRef(snap, snap.Org.Recording.VendorID)
 		effective, inherited := snap.Vendor(loc.ID)
 		eff := crVendorRef(snap, effective)
-		out = callRecordingLocationVendorsJSON{
+		return callRecordingLocationVendorsJSON{
 			OrgDefaultEnabled:  inherited,
 			OrgDefaultVendorID: orgVendor.ID, OrgDefaultVendorName: orgVendor.Name,
 			DefaultVendorID: eff.ID, DefaultVendorName: eff.Name,
@@ -544,14 +511,8 @@ func (s *server) crGetLocationVendors(w http.ResponseWriter, r *http.Request, _ 
 			OrgFailureBehaviorEnabled: !slices.Contains(crFailureBehaviors, loc.Recording.FailureBehavior),
 			OrgFailureBehavior:        snap.FailureBehavior(""),
 			FailureBehavior:           snap.FailureBehavior(loc.ID),
-		}
-		return nil
+		}, nil
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
 }
 
 // callRecordingVendorsPatchBody is CallRecordingVendorsPatchRequest (§5.6),
@@ -593,8 +554,7 @@ func (s *server) crPutLocationVendor(w http.ResponseWriter, r *http.Request, tok
 			return err
 		}
 	}
-	ctx := r.Context()
-	err := s.store.Update(ctx, func(tx directory.Tx) error {
+	return s.updateNoContent(w, r, func(ctx context.Context, tx directory.Tx) error {
 		loc, err := crLocation(ctx, tx, org.ID, r.PathValue("locationId"))
 		if err != nil {
 			return err
@@ -671,11 +631,6 @@ func (s *server) crPutLocationVendor(w http.ResponseWriter, r *http.Request, tok
 		_, err = s.crApplyVendorChange(ctx, tx, tok, &after, map[string]bool{loc.ID: true}, false)
 		return err
 	})
-	if err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 // isTrue says whether an optional boolean is set and true.

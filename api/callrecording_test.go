@@ -1,12 +1,9 @@
 package api
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -15,10 +12,10 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/callrec/callrec"
-	"github.com/callrec/callrec/blob/fs"
 	"github.com/callrec/callrec/directory"
 	"github.com/callrec/callrec/provider"
 	"github.com/callrec/callrec/store/sqlite"
+	"github.com/callrec/callrec/store/sqlite/sqlitetest"
 )
 
 // crNow is the fixture's clock.
@@ -57,27 +54,10 @@ type crFixture struct {
 	matrix   map[string]string // ids of the role matrix's objects (rolematrix_test.go)
 }
 
-func crHash(v string) string {
-	sum := sha256.Sum256([]byte(v))
-	return hex.EncodeToString(sum[:])
-}
-
 func newCRFixture(t *testing.T) *crFixture {
 	t.Helper()
 	ctx := t.Context()
-	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	bl, err := fs.New(filepath.Join(dir, "audio"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, bl := sqlitetest.NewWithBlobs(t)
 	f := &crFixture{t: t, st: st}
 	rec := callrec.DefaultOrgRecording()
 	rec.Entitled = true
@@ -142,11 +122,10 @@ func newCRFixture(t *testing.T) *crFixture {
 		crTokAlice:    {Role: callrec.RoleUser, OrgID: f.orgA.ID, PersonID: f.alice.ID, Email: "alice@acme.example"},
 		crTokOfficer:  {Role: callrec.RoleComplianceOfficer, OrgID: f.orgA.ID, Email: "officer@acme.example"},
 	} {
-		tok.Hash, tok.Name = crHash(value), value
-		if err := st.CreateToken(ctx, &tok); err != nil {
-			t.Fatal(err)
-		}
+		tok.Name = value
+		sqlitetest.AddToken(t, st, value, tok)
 	}
+	var err error
 	f.h, err = New(Config{PublicURL: "https://callrec.example", SigningKey: []byte("0123456789abcdef"), Now: func() time.Time { return crNow }}, st, bl)
 	if err != nil {
 		t.Fatal(err)
@@ -156,9 +135,7 @@ func newCRFixture(t *testing.T) *crFixture {
 
 func (f *crFixture) update(fn func(tx directory.Tx) error) {
 	f.t.Helper()
-	if err := f.st.Update(f.t.Context(), fn); err != nil {
-		f.t.Fatal(err)
-	}
+	sqlitetest.Update(f.t, f.st, fn)
 }
 
 func (f *crFixture) view(fn func(tx directory.Tx) error) {
@@ -242,59 +219,34 @@ func (f *crFixture) audits(objType, objID string) []callrec.AuditEntry {
 
 func (f *crFixture) org(id string) callrec.Org {
 	f.t.Helper()
-	var o *callrec.Org
-	f.view(func(tx directory.Tx) error {
-		var err error
-		o, err = directory.Orgs.Get(f.t.Context(), tx, "", id)
-		return err
-	})
-	return *o
+	return *sqlitetest.Get(f.t, f.st, directory.Orgs, "", id)
 }
 
 func (f *crFixture) person(id string) callrec.Person {
 	f.t.Helper()
-	var p *callrec.Person
-	f.view(func(tx directory.Tx) error {
-		var err error
-		p, err = directory.People.Get(f.t.Context(), tx, "", id)
-		return err
-	})
-	return *p
+	return *sqlitetest.Get(f.t, f.st, directory.People, "", id)
 }
 
 func (f *crFixture) virtualLine(id string) callrec.VirtualLine {
 	f.t.Helper()
-	var l *callrec.VirtualLine
-	f.view(func(tx directory.Tx) error {
-		var err error
-		l, err = directory.VirtualLines.Get(f.t.Context(), tx, "", id)
-		return err
-	})
-	return *l
+	return *sqlitetest.Get(f.t, f.st, directory.VirtualLines, "", id)
 }
 
 func (f *crFixture) location(id string) callrec.Location {
 	f.t.Helper()
-	var l *callrec.Location
-	f.view(func(tx directory.Tx) error {
-		var err error
-		l, err = directory.Locations.Get(f.t.Context(), tx, "", id)
-		return err
-	})
-	return *l
+	return *sqlitetest.Get(f.t, f.st, directory.Locations, "", id)
+}
+
+// builtInAccount returns org A's account at the built-in provider.
+func (f *crFixture) builtInAccount() *callrec.ProviderAccount {
+	f.t.Helper()
+	return sqlitetest.Get(f.t, f.st, directory.Accounts, f.orgA.ID, directory.PairID(f.orgA.ID, callrec.BuiltInProviderID))
 }
 
 // setOrg changes org A's stored recording settings directly.
 func (f *crFixture) setOrg(fn func(o *callrec.Org)) {
 	f.t.Helper()
-	f.update(func(tx directory.Tx) error {
-		o, err := directory.Orgs.Get(f.t.Context(), tx, "", f.orgA.ID)
-		if err != nil {
-			return err
-		}
-		fn(o)
-		return directory.Orgs.Put(f.t.Context(), tx, o)
-	})
+	sqlitetest.Mutate(f.t, f.st, directory.Orgs, "", f.orgA.ID, fn)
 }
 
 // acceptExternal records org A's acceptance of the external provider's terms.

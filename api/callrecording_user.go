@@ -237,16 +237,9 @@ func (t *crTarget) settings() callrec.UserRecording {
 func crResolve(ctx context.Context, tx directory.Tx, orgID string, kind crTargetKind, raw string) (*crTarget, error) {
 	switch kind {
 	case crLine:
-		id, ok := parseID(idVirtualLine, raw)
-		if !ok {
-			return nil, notFoundf("Virtual line %s was not found", quote(raw))
-		}
-		l, err := directory.VirtualLines.Get(ctx, tx, orgID, id)
-		if directory.IsNotFound(err) {
-			return nil, notFoundf("Virtual line %s was not found", quote(raw))
-		}
+		l, err := dirLoad(ctx, tx, directory.VirtualLines, orgID, idVirtualLine, "Virtual line", raw)
 		if err != nil {
-			return nil, fmt.Errorf("api: virtual line: %w", err)
+			return nil, err
 		}
 		return &crTarget{kind: kind, target: policy.Target{Line: l}}, nil
 	case crWorkspace:
@@ -267,16 +260,9 @@ func crResolve(ctx context.Context, tx directory.Tx, orgID string, kind crTarget
 		}
 		return &crTarget{kind: kind, target: policy.Target{Person: p}}, nil
 	}
-	id, ok := parseID(idPerson, raw)
-	if !ok {
-		return nil, notFoundf("Person %s was not found", quote(raw))
-	}
-	p, err := directory.People.Get(ctx, tx, orgID, id)
-	if directory.IsNotFound(err) {
-		return nil, notFoundf("Person %s was not found", quote(raw))
-	}
+	p, err := dirLoad(ctx, tx, directory.People, orgID, idPerson, "Person", raw)
 	if err != nil {
-		return nil, fmt.Errorf("api: person: %w", err)
+		return nil, err
 	}
 	return &crTarget{kind: kind, target: policy.Target{Person: p}}, nil
 }
@@ -339,20 +325,13 @@ func crRenderInfo(snap *policy.Snapshot, t *crTarget) callRecordingInfoJSON {
 // crGetTarget serves the GET of §9.1 for kind.
 func (s *server) crGetTarget(kind crTargetKind, param string) orgHandler {
 	return func(w http.ResponseWriter, r *http.Request, _ *callrec.Token, org *callrec.Org) error {
-		var out callRecordingInfoJSON
-		err := s.crView(r.Context(), org.ID, func(tx directory.Tx, snap *policy.Snapshot) error {
+		return s.crViewJSON(w, r, org.ID, func(tx directory.Tx, snap *policy.Snapshot) (any, error) {
 			t, err := crResolve(r.Context(), tx, org.ID, kind, r.PathValue(param))
 			if err != nil {
-				return err
+				return nil, err
 			}
-			out = crRenderInfo(snap, t)
-			return nil
+			return crRenderInfo(snap, t), nil
 		})
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, out)
-		return nil
 	}
 }
 
@@ -377,8 +356,7 @@ func (s *server) crPutTarget(kind crTargetKind, param string) orgHandler {
 			}
 			body = b.person()
 		}
-		ctx := r.Context()
-		err := s.store.Update(ctx, func(tx directory.Tx) error {
+		return s.updateNoContent(w, r, func(ctx context.Context, tx directory.Tx) error {
 			t, err := crResolve(ctx, tx, org.ID, kind, r.PathValue(param))
 			if err != nil {
 				return err
@@ -419,11 +397,6 @@ func (s *server) crPutTarget(kind crTargetKind, param string) orgHandler {
 			}
 			return crProvision(ctx, tx, snap, t.target, crActor(tok), s.now().UTC())
 		})
-		if err != nil {
-			return err
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
 	}
 }
 
@@ -489,32 +462,25 @@ func (s *server) crMe(secondary bool) authedFunc {
 		if tok.PersonID == "" || tok.OrgID == "" {
 			return notFoundf("No person is associated with this token")
 		}
-		var out callRecordingMeJSON
-		err := s.crView(r.Context(), tok.OrgID, func(tx directory.Tx, snap *policy.Snapshot) error {
+		return s.crViewJSON(w, r, tok.OrgID, func(tx directory.Tx, snap *policy.Snapshot) (any, error) {
 			me, err := directory.People.Get(r.Context(), tx, tok.OrgID, tok.PersonID)
 			if directory.IsNotFound(err) {
-				return notFoundf("No person is associated with this token")
+				return nil, notFoundf("No person is associated with this token")
 			}
 			if err != nil {
-				return fmt.Errorf("api: me: %w", err)
+				return nil, fmt.Errorf("api: me: %w", err)
 			}
 			t := &crTarget{kind: crPerson, target: policy.Target{Person: me}}
 			if secondary {
 				raw := r.PathValue("lineOwnerId")
 				lt, err := crResolve(r.Context(), tx, tok.OrgID, crLine, raw)
 				if err != nil || !slices.Contains(lt.target.Line.People, me.ID) {
-					return notFoundf("Secondary line %s was not found", quote(raw))
+					return nil, notFoundf("Secondary line %s was not found", quote(raw))
 				}
 				t = lt
 			}
-			out = crRenderMe(snap, t)
-			return nil
+			return crRenderMe(snap, t), nil
 		})
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, out)
-		return nil
 	}
 }
 
@@ -571,16 +537,15 @@ type callRecordingEffectiveJSON struct {
 // crEffective serves GET .../effective for a person or a virtual line.
 func (s *server) crEffective(kind crTargetKind, param string) orgHandler {
 	return func(w http.ResponseWriter, r *http.Request, _ *callrec.Token, org *callrec.Org) error {
-		var out callRecordingEffectiveJSON
-		err := s.crView(r.Context(), org.ID, func(tx directory.Tx, snap *policy.Snapshot) error {
+		return s.crViewJSON(w, r, org.ID, func(tx directory.Tx, snap *policy.Snapshot) (any, error) {
 			t, err := crResolve(r.Context(), tx, org.ID, kind, r.PathValue(param))
 			if err != nil {
-				return err
+				return nil, err
 			}
 			e := policy.EffectiveFor(snap, t.target)
 			compliance, err := crRenderCompliance(r.Context(), tx, org.ID, e.Compliance)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			v := vendorRef{ID: callrec.VendorNone, Name: crVendorNoneName}
 			if e.ProviderID != "" {
@@ -593,7 +558,7 @@ func (s *server) crEffective(kind crTargetKind, param string) orgHandler {
 			if reasons == nil {
 				reasons = []string{}
 			}
-			out = callRecordingEffectiveJSON{
+			return callRecordingEffectiveJSON{
 				Enabled: e.Enabled, Recording: e.Recording, Reasons: reasons,
 				VendorID: v.ID, VendorName: v.Name, ProviderTarget: e.ProviderTarget,
 				VendorInherited: e.VendorInherited, Plan: e.Plan,
@@ -606,13 +571,7 @@ func (s *server) crEffective(kind crTargetKind, param string) orgHandler {
 				Controls:        callRecordingControlsJSON{Start: e.Controls.Start, Stop: e.Controls.Stop, Pause: e.Controls.Pause, Resume: e.Controls.Resume},
 				AccessCodes:     callRecordingAccessCodesJSON{Start: e.AccessCodes.Start, Stop: e.AccessCodes.Stop, Pause: e.AccessCodes.Pause, Resume: e.AccessCodes.Resume},
 				ServiceProvider: e.ServiceProvider, ExternalGroup: e.ExternalGroup, ExternalIdentifier: ident,
-			}
-			return nil
+			}, nil
 		})
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, out)
-		return nil
 	}
 }

@@ -100,12 +100,7 @@ func TestCallRecordingPersonPutRoundTrip(t *testing.T) {
 		t.Errorf("audit = %+v", a)
 	}
 	t.Run("R7 R11 enabling provisions the built-in account", func(t *testing.T) {
-		var acc *callrec.ProviderAccount
-		f.view(func(tx directory.Tx) error {
-			var err error
-			acc, err = directory.Accounts.Get(t.Context(), tx, f.orgA.ID, directory.PairID(f.orgA.ID, callrec.BuiltInProviderID))
-			return err
-		})
+		acc := f.builtInAccount()
 		if len(acc.Members) != 1 || acc.Members[0].ID != f.alice.ID || acc.Members[0].Plan != callrec.PlanGo || !slices.Contains(acc.Admins, "admin@acme.example") {
 			t.Errorf("account = %+v", acc)
 		}
@@ -296,12 +291,7 @@ func TestR31_VirtualLineSettings(t *testing.T) {
 		t.Errorf("audit = %+v", a)
 	}
 	t.Run("R32 the line and its assigned person are provisioned", func(t *testing.T) {
-		var acc *callrec.ProviderAccount
-		f.view(func(tx directory.Tx) error {
-			var err error
-			acc, err = directory.Accounts.Get(t.Context(), tx, f.orgA.ID, directory.PairID(f.orgA.ID, callrec.BuiltInProviderID))
-			return err
-		})
+		acc := f.builtInAccount()
 		var ids []string
 		for _, m := range acc.Members {
 			ids = append(ids, m.ID)

@@ -168,13 +168,13 @@ func (s *server) featureRoutes() {
 			Access: "full and partner admins; location admins in their own locations", Query: []param{qOrgID},
 			Body: newBody, Resp: item, Handler: s.inOrgScope(permWrite, s.createFeature(k))})
 		s.register(op{Method: "GET", Path: base + "/{" + k.wildcard + "}", Summary: "Get a " + lower, Tag: k.tag,
-			Access: "org admins (read)", Query: []param{qOrgID}, Resp: item, Handler: s.inOrgScope(permRead, s.getFeature(k))})
+			Access: "org admins (read)", Query: []param{qOrgID}, Resp: item, Handler: s.inOrgScope(permRead, dirGetHandler(s, k.dirType(), k.render))})
 		s.register(op{Method: "PUT", Path: base + "/{" + k.wildcard + "}", Summary: "Update a " + lower + " (partial: omitted fields keep their value; lists given replace the old ones)", Tag: k.tag,
 			Access: "full and partner admins; location admins in their own locations", Query: []param{qOrgID},
 			Body: updBody, Resp: item, Handler: s.inOrgScope(permWrite, s.updateFeature(k))})
 		s.register(op{Method: "DELETE", Path: base + "/{" + k.wildcard + "}", Summary: "Delete a " + lower, Tag: k.tag,
 			Access: "full and partner admins; location admins in their own locations", Query: []param{qOrgID},
-			Handler: s.inOrgScope(permWrite, s.deleteFeature(k))})
+			Handler: s.inOrgScope(permWrite, dirDeleteHandler(s, k.dirType()))})
 	}
 }
 
@@ -220,26 +220,10 @@ func peopleByID(ctx context.Context, tx directory.Tx, orgID string) (map[string]
 
 // featureFields validates and applies a feature body to f.
 func featureFields(ctx context.Context, tx directory.Tx, orgID string, k featureKind, f *callrec.Feature, in *featureInput) error {
-	if in.Name != nil {
-		v, err := dirRequiredText("name", *in.Name, maxNameLen)
-		if err != nil {
-			return err
-		}
-		f.Name = v
-	}
-	if in.PhoneNumber != nil {
-		v, err := dirE164("phoneNumber", *in.PhoneNumber)
-		if err != nil {
-			return err
-		}
-		f.PhoneNumber = v
-	}
-	if in.Extension != nil {
-		v, err := dirExtension("extension", *in.Extension)
-		if err != nil {
-			return err
-		}
-		f.Extension = v
+	if err := applyStrFields(strField{"name", in.Name, &f.Name, requiredTextField(maxNameLen)},
+		strField{"phoneNumber", in.PhoneNumber, &f.PhoneNumber, dirE164},
+		strField{"extension", in.Extension, &f.Extension, dirExtension}); err != nil {
+		return err
 	}
 	if in.LanguageCode != nil {
 		v, err := dirLanguage("languageCode", *in.LanguageCode)
@@ -322,7 +306,7 @@ func (s *server) listFeatures(k featureKind, inLocation bool) orgHandler {
 		var people map[string]*callrec.Person
 		err = s.store.View(r.Context(), func(tx directory.Tx) error {
 			if inLocation {
-				loc, err := pathLocation(r.Context(), tx, r, org)
+				loc, err := locationType.fromPath(r.Context(), tx, r, org.ID)
 				if err != nil {
 					return err
 				}
@@ -359,25 +343,44 @@ func (s *server) listFeatures(k featureKind, inLocation bool) orgHandler {
 	}
 }
 
-// pathFeature reads the location and the feature of kind k named by the path.
-func pathFeature(ctx context.Context, tx directory.Tx, r *http.Request, org *callrec.Org, k featureKind) (*callrec.Location, *callrec.Feature, error) {
-	loc, err := pathLocation(ctx, tx, r, org)
+// dirType is the features of kind k for the shared handlers: read
+// through the location of the path, changed by its location's admins,
+// rendered with their agents' names.
+func (k featureKind) dirType() *dirType[callrec.Feature] {
+	return &dirType[callrec.Feature]{kind: directory.Features, wildcard: k.wildcard, idType: k.idType,
+		thing: k.thing, noun: strings.ToLower(k.thing), auditType: k.kind,
+		id: func(f *callrec.Feature) string { return f.ID }, keys: featureKeys,
+		location: func(f *callrec.Feature) string { return f.LocationID },
+		load: func(ctx context.Context, tx directory.Tx, r *http.Request, orgID string) (*callrec.Feature, error) {
+			return pathFeature(ctx, tx, r, orgID, k)
+		}}
+}
+
+// render renders a feature of kind k with its agents' names.
+func (k featureKind) render(ctx context.Context, tx directory.Tx, orgID string, f *callrec.Feature) (any, error) {
+	people, err := peopleByID(ctx, tx, orgID)
 	if err != nil {
-		return nil, nil, err
+		return nil, fmt.Errorf("api: render feature: %w", err)
+	}
+	return renderFeature(k, f, people), nil
+}
+
+// pathFeature reads the feature of kind k named by the path, in the
+// location the path names.
+func pathFeature(ctx context.Context, tx directory.Tx, r *http.Request, orgID string, k featureKind) (*callrec.Feature, error) {
+	loc, err := locationType.fromPath(ctx, tx, r, orgID)
+	if err != nil {
+		return nil, err
 	}
 	raw := r.PathValue(k.wildcard)
-	id, ok := parseID(k.idType, raw)
-	if !ok {
-		return nil, nil, notFoundThing(k.thing, raw)
-	}
-	f, err := dirGet(ctx, tx, directory.Features, org.ID, id, k.thing, raw)
+	f, err := dirLoad(ctx, tx, directory.Features, orgID, k.idType, k.thing, raw)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if f.Kind != k.kind || f.LocationID != loc.ID {
-		return nil, nil, notFoundThing(k.thing, raw)
+		return nil, notFoundThing(k.thing, raw)
 	}
-	return loc, f, nil
+	return f, nil
 }
 
 // createFeature is POST .../locations/{locationId}/{segment}.
@@ -387,9 +390,14 @@ func (s *server) createFeature(k featureKind) orgHandler {
 		if err := decodeBody(r, &in, true); err != nil {
 			return err
 		}
-		var out any
-		err := s.store.Update(r.Context(), func(tx directory.Tx) error {
-			loc, err := pathLocation(r.Context(), tx, r, org)
+		f := &callrec.Feature{ID: uuid.NewString(), OrgID: org.ID, Kind: k.kind, Created: s.now().UTC()}
+		if k.agents {
+			f.Members = []string{}
+		} else {
+			f.Menu = []callrec.MenuKey{}
+		}
+		return dirCreate(s, w, r, tok, org, k.dirType(), f, func(ctx context.Context, tx directory.Tx) error {
+			loc, err := locationType.fromPath(ctx, tx, r, org.ID)
 			if err != nil {
 				return err
 			}
@@ -399,124 +407,15 @@ func (s *server) createFeature(k featureKind) orgHandler {
 			if in.Name == nil {
 				return badRequest("name: required")
 			}
-			f := &callrec.Feature{ID: uuid.NewString(), OrgID: org.ID, LocationID: loc.ID, Kind: k.kind, Language: loc.Language, Created: s.now().UTC()}
-			if k.agents {
-				f.Members = []string{}
-			} else {
-				f.Menu = []callrec.MenuKey{}
-			}
-			if err := featureFields(r.Context(), tx, org.ID, k, f, &in); err != nil {
-				return err
-			}
-			if err := checkKeysFree(r.Context(), tx, directory.Features.Name, f.ID, featureKeys(f)); err != nil {
-				return err
-			}
-			if err := directory.Features.Put(r.Context(), tx, f); err != nil {
-				return dirPutErr(strings.ToLower(k.thing), err)
-			}
-			people, err := peopleByID(r.Context(), tx, org.ID)
-			if err != nil {
-				return fmt.Errorf("api: create feature: %w", err)
-			}
-			out = renderFeature(k, f, people)
-			return s.audit(r.Context(), tx, tok, org.ID, "create", k.kind, f.ID, nil, f)
-		})
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, out)
-		return nil
-	}
-}
-
-// getFeature is GET .../locations/{locationId}/{segment}/{id}.
-func (s *server) getFeature(k featureKind) orgHandler {
-	return func(w http.ResponseWriter, r *http.Request, _ *callrec.Token, org *callrec.Org) error {
-		var out any
-		err := s.store.View(r.Context(), func(tx directory.Tx) error {
-			_, f, err := pathFeature(r.Context(), tx, r, org, k)
-			if err != nil {
-				return err
-			}
-			people, err := peopleByID(r.Context(), tx, org.ID)
-			if err != nil {
-				return fmt.Errorf("api: get feature: %w", err)
-			}
-			out = renderFeature(k, f, people)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, out)
-		return nil
+			f.LocationID, f.Language = loc.ID, loc.Language
+			return featureFields(ctx, tx, org.ID, k, f, &in)
+		}, k.render)
 	}
 }
 
 // updateFeature is PUT .../locations/{locationId}/{segment}/{id}.
 func (s *server) updateFeature(k featureKind) orgHandler {
-	return func(w http.ResponseWriter, r *http.Request, tok *callrec.Token, org *callrec.Org) error {
-		var in featureInput
-		if err := decodeBody(r, &in, true); err != nil {
-			return err
-		}
-		var out any
-		err := s.store.Update(r.Context(), func(tx directory.Tx) error {
-			loc, before, err := pathFeature(r.Context(), tx, r, org, k)
-			if err != nil {
-				return err
-			}
-			if err := require(tok, org, permWrite, loc.ID); err != nil {
-				return err
-			}
-			next := *before
-			if err := featureFields(r.Context(), tx, org.ID, k, &next, &in); err != nil {
-				return err
-			}
-			people, err := peopleByID(r.Context(), tx, org.ID)
-			if err != nil {
-				return fmt.Errorf("api: update feature: %w", err)
-			}
-			out = renderFeature(k, &next, people)
-			if sameJSON(before, &next) {
-				return nil
-			}
-			if err := checkKeysFree(r.Context(), tx, directory.Features.Name, next.ID, featureKeys(&next)); err != nil {
-				return err
-			}
-			if err := directory.Features.Put(r.Context(), tx, &next); err != nil {
-				return dirPutErr(strings.ToLower(k.thing), err)
-			}
-			return s.audit(r.Context(), tx, tok, org.ID, "update", k.kind, next.ID, before, &next)
-		})
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, out)
-		return nil
-	}
-}
-
-// deleteFeature is DELETE .../locations/{locationId}/{segment}/{id}.
-func (s *server) deleteFeature(k featureKind) orgHandler {
-	return func(w http.ResponseWriter, r *http.Request, tok *callrec.Token, org *callrec.Org) error {
-		err := s.store.Update(r.Context(), func(tx directory.Tx) error {
-			loc, f, err := pathFeature(r.Context(), tx, r, org, k)
-			if err != nil {
-				return err
-			}
-			if err := require(tok, org, permWrite, loc.ID); err != nil {
-				return err
-			}
-			if err := directory.Features.Delete(r.Context(), tx, org.ID, f.ID); err != nil {
-				return fmt.Errorf("api: delete feature: %w", err)
-			}
-			return s.audit(r.Context(), tx, tok, org.ID, "delete", k.kind, f.ID, f, nil)
-		})
-		if err != nil {
-			return err
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
-	}
+	return dirUpdateHandler(s, k.dirType(), func(ctx context.Context, tx directory.Tx, org *callrec.Org, f *callrec.Feature, in *featureInput) error {
+		return featureFields(ctx, tx, org.ID, k, f, in)
+	}, k.render)
 }

@@ -5,16 +5,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/callrec/callrec"
-	"github.com/callrec/callrec/blob/fs"
 	"github.com/callrec/callrec/directory"
 	"github.com/callrec/callrec/store/sqlite"
+	"github.com/callrec/callrec/store/sqlite/sqlitetest"
 )
 
 // Bearer values of the directory tests' standing tokens.
@@ -34,28 +33,13 @@ type dirEnv struct {
 
 func newDirEnv(t *testing.T) *dirEnv {
 	t.Helper()
-	ctx := t.Context()
-	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "callrec.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.EnsureOrg(ctx, callrec.DefaultOrgName); err != nil {
+	st, bl := sqlitetest.NewWithBlobs(t)
+	if _, err := st.EnsureOrg(t.Context(), callrec.DefaultOrgName); err != nil {
 		t.Fatal(err)
 	}
 	for value, partner := range map[string]string{dirRoot: callrec.RootPartner, dirPartner: "acme"} {
-		if err := st.CreateToken(ctx, &callrec.Token{Hash: hashToken(value), Name: "partner " + partner, Role: callrec.RolePartnerAdmin,
-			PartnerID: partner, Email: partner + "-admin@partner.example"}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	bl, err := fs.New(filepath.Join(dir, "audio"))
-	if err != nil {
-		t.Fatal(err)
+		sqlitetest.AddToken(t, st, value, callrec.Token{Name: "partner " + partner, Role: callrec.RolePartnerAdmin,
+			PartnerID: partner, Email: partner + "-admin@partner.example"})
 	}
 	h, err := New(Config{PublicURL: publicURL, SigningKey: []byte("0123456789abcdef0123"), Now: func() time.Time { return testNow }}, st, bl)
 	if err != nil {
@@ -67,12 +51,17 @@ func newDirEnv(t *testing.T) *dirEnv {
 // do serves one request with the bearer value token ("" = none).
 func (e *dirEnv) do(method, target, token, body string) *httptest.ResponseRecorder {
 	e.t.Helper()
+	return serveAs(e.h, method, target, token, body)
+}
+
+// serveAs has h serve one request with the bearer value token ("" = none).
+func serveAs(h http.Handler, method, target, token, body string) *httptest.ResponseRecorder {
 	r := httptest.NewRequest(method, target, strings.NewReader(body))
 	if token != "" {
 		r.Header.Set("Authorization", "Bearer "+token)
 	}
 	w := httptest.NewRecorder()
-	e.h.ServeHTTP(w, r)
+	h.ServeHTTP(w, r)
 	return w
 }
 
@@ -177,30 +166,13 @@ func (e *dirEnv) wantAudit(objType, objID, orgID, actor string, actions ...strin
 // as recording settings).
 func mutate[T any](e *dirEnv, k directory.Kind[T], orgID, id string, f func(*T)) {
 	e.t.Helper()
-	if err := e.st.Update(e.t.Context(), func(tx directory.Tx) error {
-		v, err := k.Get(e.t.Context(), tx, orgID, id)
-		if err != nil {
-			return err
-		}
-		f(v)
-		return k.Put(e.t.Context(), tx, v)
-	}); err != nil {
-		e.t.Fatal(err)
-	}
+	sqlitetest.Mutate(e.t, e.st, k, orgID, id, f)
 }
 
 // load reads a stored object directly.
 func load[T any](e *dirEnv, k directory.Kind[T], orgID, id string) *T {
 	e.t.Helper()
-	var v *T
-	if err := e.st.View(e.t.Context(), func(tx directory.Tx) error {
-		var err error
-		v, err = k.Get(e.t.Context(), tx, orgID, id)
-		return err
-	}); err != nil {
-		e.t.Fatal(err)
-	}
-	return v
+	return sqlitetest.Get(e.t, e.st, k, orgID, id)
 }
 
 // mustID decodes a Webex id of typ.
@@ -263,14 +235,7 @@ func (e *dirEnv) pages(target, token, key string) [][]string {
 // body, and that its errors[] repeat the message.
 func wantDirError(t *testing.T, w *httptest.ResponseRecorder, status int, msg string) {
 	t.Helper()
-	if w.Code != status {
-		t.Fatalf("status = %d, want %d; body %s", w.Code, status, w.Body.String())
-	}
-	b := webexError(t, w)
-	if b.Message != msg {
-		t.Errorf("message = %q\n      want %q", b.Message, msg)
-	}
-	if len(b.Errors) != 1 || b.Errors[0].Description != msg {
+	if b := wantErrorMessage(t, w, status, msg); len(b.Errors) != 1 || b.Errors[0].Description != msg {
 		t.Errorf("errors = %+v, want one with the message", b.Errors)
 	}
 }

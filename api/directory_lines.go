@@ -96,45 +96,24 @@ func (s *server) virtualLineRoutes() {
 		Access: "full and partner admins; location admins in their own locations", Query: []param{qOrgID},
 		Body: newVirtualLineBody{}, Resp: virtualLineJSON{}, Handler: s.inOrgScope(permWrite, s.createVirtualLine)})
 	s.register(op{Method: "GET", Path: base + "/{virtualLineId}", Summary: "Get a virtual line", Tag: tag,
-		Access: "org admins (read)", Query: []param{qOrgID}, Resp: virtualLineJSON{}, Handler: s.inOrgScope(permRead, s.getVirtualLine)})
+		Access: "org admins (read)", Query: []param{qOrgID}, Resp: virtualLineJSON{}, Handler: s.inOrgScope(permRead, dirGetHandler(s, &virtualLineType, plainRender(renderVirtualLine)))})
 	s.register(op{Method: "PUT", Path: base + "/{virtualLineId}", Summary: "Update a virtual line (partial; recording settings are at /callRecording)", Tag: tag,
 		Access: "full and partner admins; location admins for lines of their locations", Query: []param{qOrgID},
-		Body: virtualLineUpdateBody{}, Resp: virtualLineJSON{}, Handler: s.inOrgScope(permWrite, s.updateVirtualLine)})
+		Body: virtualLineUpdateBody{}, Resp: virtualLineJSON{}, Handler: s.inOrgScope(permWrite, dirUpdateHandler(s, &virtualLineType, virtualLineFields, plainRender(renderVirtualLine)))})
 	s.register(op{Method: "DELETE", Path: base + "/{virtualLineId}", Summary: "Delete a virtual line; its recordings are kept", Tag: tag,
-		Access: "full and partner admins; location admins for lines of their locations", Query: []param{qOrgID}, Handler: s.inOrgScope(permWrite, s.deleteVirtualLine)})
+		Access: "full and partner admins; location admins for lines of their locations", Query: []param{qOrgID}, Handler: s.inOrgScope(permWrite, dirDeleteHandler(s, &virtualLineType))})
 	s.register(op{Method: "GET", Path: base + "/{virtualLineId}/assignedPeople", Summary: "List the people a virtual line is assigned to", Tag: tag,
 		Access: "org admins (read)", Query: []param{qOrgID}, Resp: assignedPeopleJSON{}, Handler: s.inOrgScope(permRead, s.getAssignedPeople)})
 }
 
 // virtualLineFields validates and applies a virtual line body to v.
 func virtualLineFields(ctx context.Context, tx directory.Tx, org *callrec.Org, v *callrec.VirtualLine, u *virtualLineUpdateBody) error {
-	for _, f := range []struct {
-		name string
-		in   *string
-		out  *string
-	}{{"firstName", u.FirstName, &v.FirstName}, {"lastName", u.LastName, &v.LastName}, {"displayName", u.DisplayName, &v.DisplayName}} {
-		if f.in == nil {
-			continue
-		}
-		val, err := dirText(f.name, *f.in, maxNameLen)
-		if err != nil {
-			return err
-		}
-		*f.out = val
-	}
-	if u.PhoneNumber != nil {
-		n, err := dirE164("phoneNumber", *u.PhoneNumber)
-		if err != nil {
-			return err
-		}
-		v.PhoneNumber = n
-	}
-	if u.Extension != nil {
-		e, err := dirExtension("extension", *u.Extension)
-		if err != nil {
-			return err
-		}
-		v.Extension = e
+	if err := applyStrFields(strField{"firstName", u.FirstName, &v.FirstName, textField(maxNameLen)},
+		strField{"lastName", u.LastName, &v.LastName, textField(maxNameLen)},
+		strField{"displayName", u.DisplayName, &v.DisplayName, textField(maxNameLen)},
+		strField{"phoneNumber", u.PhoneNumber, &v.PhoneNumber, dirE164},
+		strField{"extension", u.Extension, &v.Extension, dirExtension}); err != nil {
+		return err
 	}
 	if u.LocationID != nil {
 		loc, err := dirLocationRef(ctx, tx, org.ID, "locationId", *u.LocationID)
@@ -143,12 +122,8 @@ func virtualLineFields(ctx context.Context, tx directory.Tx, org *callrec.Org, v
 		}
 		v.LocationID = loc.ID
 	}
-	if u.AnnouncementLanguage != nil {
-		l, err := dirLanguage("announcementLanguage", *u.AnnouncementLanguage)
-		if err != nil {
-			return err
-		}
-		v.Language = l
+	if err := applyStrFields(strField{"announcementLanguage", u.AnnouncementLanguage, &v.Language, dirLanguage}); err != nil {
+		return err
 	}
 	if u.AssignedPeople != nil {
 		ids, err := dirPeopleRefs(ctx, tx, org.ID, "assignedPeople", "", u.AssignedPeople)
@@ -190,35 +165,27 @@ func virtualLineKeys(v *callrec.VirtualLine) []keyUse {
 	return uses
 }
 
+// virtualLineType is the virtual lines for the shared handlers.
+var virtualLineType = dirType[callrec.VirtualLine]{kind: directory.VirtualLines, wildcard: "virtualLineId", idType: idVirtualLine,
+	thing: "Virtual line", noun: "virtual line", auditType: "virtualLine",
+	id: func(v *callrec.VirtualLine) string { return v.ID }, keys: virtualLineKeys,
+	location: func(v *callrec.VirtualLine) string { return v.LocationID },
+	// A line that records must still record at its new location.
+	changed: func(ctx context.Context, tx directory.Tx, orgID string, before, next *callrec.VirtualLine) error {
+		if next.LocationID == before.LocationID {
+			return nil
+		}
+		return stillRecordable(ctx, tx, orgID, "locationId", policy.Target{Line: before}, policy.Target{Line: next}, next.Recording)
+	}}
+
 // listVirtualLines is GET /v1/telephony/config/virtualLines.
 func (s *server) listVirtualLines(w http.ResponseWriter, r *http.Request, _ *callrec.Token, org *callrec.Org) error {
-	start, max, err := listParams100(r)
-	if err != nil {
-		return err
-	}
 	q := r.URL.Query()
 	ids := idFilter(q.Get("id"), idVirtualLine)
 	locID, locSet, locOK := locationFilter(q.Get("locationId"))
-	var lines []callrec.VirtualLine
-	if locOK {
-		if err := s.store.View(r.Context(), func(tx directory.Tx) error {
-			var err error
-			lines, err = directory.VirtualLines.List(r.Context(), tx, org.ID)
-			return err
-		}); err != nil {
-			return fmt.Errorf("api: list virtual lines: %w", err)
-		}
-	}
-	items := make([]virtualLineJSON, 0, len(lines))
-	for i := range lines {
-		v := &lines[i]
-		if (ids != nil && !ids[v.ID]) || (locSet && v.LocationID != locID) {
-			continue
-		}
-		items = append(items, renderVirtualLine(v))
-	}
-	writePage(s, w, r, items, start, max, "virtualLines", nil)
-	return nil
+	return dirList(s, w, r, directory.VirtualLines, org.ID, "virtualLines", func(v *callrec.VirtualLine) bool {
+		return locOK && (ids == nil || ids[v.ID]) && (!locSet || v.LocationID == locID)
+	}, renderVirtualLine)
 }
 
 // createVirtualLine is POST /v1/telephony/config/virtualLines.
@@ -238,55 +205,28 @@ func (s *server) createVirtualLine(w http.ResponseWriter, r *http.Request, tok *
 	}
 	v := &callrec.VirtualLine{ID: uuid.NewString(), OrgID: org.ID, People: []string{}, Listeners: []string{},
 		Recording: callrec.DefaultUserRecording(), Created: s.now().UTC()}
-	err := s.store.Update(r.Context(), func(tx directory.Tx) error {
-		if err := virtualLineFields(r.Context(), tx, org, v, &u); err != nil {
+	return dirCreate(s, w, r, tok, org, &virtualLineType, v, func(ctx context.Context, tx directory.Tx) error {
+		if err := virtualLineFields(ctx, tx, org, v, &u); err != nil {
 			return err
 		}
 		if err := require(tok, org, permWrite, v.LocationID); err != nil {
 			return err
 		}
-		if v.Language == "" {
-			loc, err := directory.Locations.Get(r.Context(), tx, org.ID, v.LocationID)
-			if err != nil {
-				return fmt.Errorf("api: create virtual line: %w", err)
-			}
-			v.Language = loc.Language
-		}
-		if err := checkKeysFree(r.Context(), tx, directory.VirtualLines.Name, v.ID, virtualLineKeys(v)); err != nil {
-			return err
-		}
-		if err := directory.VirtualLines.Put(r.Context(), tx, v); err != nil {
-			return dirPutErr("virtual line", err)
-		}
-		return s.audit(r.Context(), tx, tok, org.ID, "create", "virtualLine", v.ID, nil, v)
-	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, renderVirtualLine(v))
-	return nil
+		return defaultLanguage(ctx, tx, org.ID, v.LocationID, &v.Language)
+	}, plainRender(renderVirtualLine))
 }
 
-// pathVirtualLine reads the {virtualLineId} virtual line of the org.
-func pathVirtualLine(ctx context.Context, tx directory.Tx, r *http.Request, org *callrec.Org) (*callrec.VirtualLine, error) {
-	id, err := dirPathID(r, "virtualLineId", idVirtualLine, "Virtual line")
+// defaultLanguage sets an empty language to the location's (R21: people
+// and lines start with their location's announcement language).
+func defaultLanguage(ctx context.Context, tx directory.Tx, orgID, locationID string, lang *string) error {
+	if *lang != "" {
+		return nil
+	}
+	loc, err := directory.Locations.Get(ctx, tx, orgID, locationID)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("api: default language: %w", err)
 	}
-	return dirGet(ctx, tx, directory.VirtualLines, org.ID, id, "Virtual line", r.PathValue("virtualLineId"))
-}
-
-// getVirtualLine is GET .../virtualLines/{virtualLineId}.
-func (s *server) getVirtualLine(w http.ResponseWriter, r *http.Request, _ *callrec.Token, org *callrec.Org) error {
-	var v *callrec.VirtualLine
-	if err := s.store.View(r.Context(), func(tx directory.Tx) error {
-		var err error
-		v, err = pathVirtualLine(r.Context(), tx, r, org)
-		return err
-	}); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, renderVirtualLine(v))
+	*lang = loc.Language
 	return nil
 }
 
@@ -294,7 +234,7 @@ func (s *server) getVirtualLine(w http.ResponseWriter, r *http.Request, _ *callr
 func (s *server) getAssignedPeople(w http.ResponseWriter, r *http.Request, _ *callrec.Token, org *callrec.Org) error {
 	out := assignedPeopleJSON{People: []assignedPersonJSON{}}
 	if err := s.store.View(r.Context(), func(tx directory.Tx) error {
-		v, err := pathVirtualLine(r.Context(), tx, r, org)
+		v, err := virtualLineType.fromPath(r.Context(), tx, r, org.ID)
 		if err != nil {
 			return err
 		}
@@ -315,73 +255,5 @@ func (s *server) getAssignedPeople(w http.ResponseWriter, r *http.Request, _ *ca
 		return err
 	}
 	writeJSON(w, http.StatusOK, out)
-	return nil
-}
-
-// updateVirtualLine is PUT .../virtualLines/{virtualLineId}.
-func (s *server) updateVirtualLine(w http.ResponseWriter, r *http.Request, tok *callrec.Token, org *callrec.Org) error {
-	var body virtualLineUpdateBody
-	if err := decodeBody(r, &body, true); err != nil {
-		return err
-	}
-	var out *callrec.VirtualLine
-	err := s.store.Update(r.Context(), func(tx directory.Tx) error {
-		before, err := pathVirtualLine(r.Context(), tx, r, org)
-		if err != nil {
-			return err
-		}
-		if err := require(tok, org, permWrite, before.LocationID); err != nil {
-			return err
-		}
-		next := *before
-		if err := virtualLineFields(r.Context(), tx, org, &next, &body); err != nil {
-			return err
-		}
-		out = &next
-		if sameJSON(before, &next) {
-			return nil
-		}
-		if next.LocationID != before.LocationID {
-			if err := require(tok, org, permWrite, next.LocationID); err != nil {
-				return err
-			}
-			if err := stillRecordable(r.Context(), tx, org.ID, "locationId", policy.Target{Line: before}, policy.Target{Line: &next}, next.Recording); err != nil {
-				return err
-			}
-		}
-		if err := checkKeysFree(r.Context(), tx, directory.VirtualLines.Name, next.ID, virtualLineKeys(&next)); err != nil {
-			return err
-		}
-		if err := directory.VirtualLines.Put(r.Context(), tx, &next); err != nil {
-			return dirPutErr("virtual line", err)
-		}
-		return s.audit(r.Context(), tx, tok, org.ID, "update", "virtualLine", next.ID, before, &next)
-	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, renderVirtualLine(out))
-	return nil
-}
-
-// deleteVirtualLine is DELETE .../virtualLines/{virtualLineId}.
-func (s *server) deleteVirtualLine(w http.ResponseWriter, r *http.Request, tok *callrec.Token, org *callrec.Org) error {
-	err := s.store.Update(r.Context(), func(tx directory.Tx) error {
-		v, err := pathVirtualLine(r.Context(), tx, r, org)
-		if err != nil {
-			return err
-		}
-		if err := require(tok, org, permWrite, v.LocationID); err != nil {
-			return err
-		}
-		if err := directory.VirtualLines.Delete(r.Context(), tx, org.ID, v.ID); err != nil {
-			return fmt.Errorf("api: delete virtual line: %w", err)
-		}
-		return s.audit(r.Context(), tx, tok, org.ID, "delete", "virtualLine", v.ID, v, nil)
-	})
-	if err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

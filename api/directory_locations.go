@@ -61,28 +61,18 @@ func (s *server) locationRoutes() {
 	s.register(op{Method: "POST", Path: "/v1/locations", Summary: "Create a location. It starts on the org's recording vendor and compliance announcement (R16, R17); callrec adds the created field", Tag: tag,
 		Access: "full and partner admins", Query: []param{qOrgID}, Body: newLocationBody{}, Resp: locationJSON{}, Handler: s.inOrgScope(permWrite, s.createLocation)})
 	s.register(op{Method: "GET", Path: "/v1/locations/{locationId}", Summary: "Get a location", Tag: tag,
-		Access: "org admins (read)", Query: []param{qOrgID}, Resp: locationJSON{}, Handler: s.inOrgScope(permRead, s.getLocation)})
+		Access: "org admins (read)", Query: []param{qOrgID}, Resp: locationJSON{}, Handler: s.inOrgScope(permRead, dirGetHandler(s, &locationType, plainRender(renderLocation)))})
 	s.register(op{Method: "PUT", Path: "/v1/locations/{locationId}", Summary: "Update a location (partial: omitted fields keep their value)", Tag: tag,
-		Access: "full and partner admins; location admins for their own locations", Query: []param{qOrgID}, Body: locationUpdateBody{}, Resp: locationJSON{}, Handler: s.inOrgScope(permWrite, s.updateLocation)})
+		Access: "full and partner admins; location admins for their own locations", Query: []param{qOrgID}, Body: locationUpdateBody{}, Resp: locationJSON{}, Handler: s.inOrgScope(permWrite, dirUpdateHandler(s, &locationType, applyLocationUpdate, plainRender(renderLocation)))})
 	s.register(op{Method: "DELETE", Path: "/v1/locations/{locationId}", Summary: "Delete a location (409 while people, virtual lines, features, trunks or announcement files are in it)", Tag: tag,
 		Access: "full and partner admins", Query: []param{qOrgID}, Handler: s.inOrgScope(permWrite, s.deleteLocation)})
 }
 
 // locationFields validates and applies a location body to l.
 func locationFields(l *callrec.Location, u *locationUpdateBody) error {
-	if u.Name != nil {
-		v, err := dirRequiredText("name", *u.Name, maxNameLen)
-		if err != nil {
-			return err
-		}
-		l.Name = v
-	}
-	if u.TimeZone != nil {
-		v, err := dirTimeZone("timeZone", *u.TimeZone)
-		if err != nil {
-			return err
-		}
-		l.TimeZone = v
+	if err := applyStrFields(strField{"name", u.Name, &l.Name, requiredTextField(maxNameLen)},
+		strField{"timeZone", u.TimeZone, &l.TimeZone, dirTimeZone}); err != nil {
+		return err
 	}
 	// One language: announcementLanguage wins when both are given.
 	for _, f := range []struct {
@@ -118,33 +108,22 @@ func locationFields(l *callrec.Location, u *locationUpdateBody) error {
 	return nil
 }
 
+// locationType is the locations for the shared handlers. A location
+// admin may change its own locations; only full and partner admins
+// create and delete them.
+var locationType = dirType[callrec.Location]{kind: directory.Locations, wildcard: "locationId", idType: idLocation,
+	thing: "Location", noun: "location", auditType: "location",
+	id: func(l *callrec.Location) string { return l.ID }, keys: locationKeys,
+	location: func(l *callrec.Location) string { return l.ID }}
+
 // listLocations is GET /v1/locations.
 func (s *server) listLocations(w http.ResponseWriter, r *http.Request, _ *callrec.Token, org *callrec.Org) error {
-	start, max, err := listParams100(r)
-	if err != nil {
-		return err
-	}
 	q := r.URL.Query()
 	ids := idFilter(q.Get("id"), idLocation)
 	prefix := strings.ToLower(q.Get("name"))
-	var locs []callrec.Location
-	if err := s.store.View(r.Context(), func(tx directory.Tx) error {
-		var err error
-		locs, err = directory.Locations.List(r.Context(), tx, org.ID)
-		return err
-	}); err != nil {
-		return fmt.Errorf("api: list locations: %w", err)
-	}
-	items := make([]locationJSON, 0, len(locs))
-	for i := range locs {
-		l := &locs[i]
-		if (ids != nil && !ids[l.ID]) || !strings.HasPrefix(strings.ToLower(l.Name), prefix) {
-			continue
-		}
-		items = append(items, renderLocation(l))
-	}
-	writePage(s, w, r, items, start, max, "items", nil)
-	return nil
+	return dirList(s, w, r, directory.Locations, org.ID, "items", func(l *callrec.Location) bool {
+		return (ids == nil || ids[l.ID]) && strings.HasPrefix(strings.ToLower(l.Name), prefix)
+	}, renderLocation)
 }
 
 // createLocation is POST /v1/locations.
@@ -173,20 +152,7 @@ func (s *server) createLocation(w http.ResponseWriter, r *http.Request, tok *cal
 	// New locations use the org's vendor and compliance settings (R16,
 	// R17): the zero LocationRecording overrides nothing.
 	loc.Recording = callrec.LocationRecording{}
-	err := s.store.Update(r.Context(), func(tx directory.Tx) error {
-		if err := checkKeysFree(r.Context(), tx, directory.Locations.Name, loc.ID, locationKeys(loc)); err != nil {
-			return err
-		}
-		if err := directory.Locations.Put(r.Context(), tx, loc); err != nil {
-			return dirPutErr("location", err)
-		}
-		return s.audit(r.Context(), tx, tok, org.ID, "create", "location", loc.ID, nil, loc)
-	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, renderLocation(loc))
-	return nil
+	return dirCreate(s, w, r, tok, org, &locationType, loc, nil, plainRender(renderLocation))
 }
 
 // locationKeys are the unique keys of a location (its name in the org).
@@ -194,113 +160,56 @@ func locationKeys(l *callrec.Location) []keyUse {
 	return []keyUse{{directory.LocationNameKey(l.OrgID, l.Name), "name", l.Name, " in this organization"}}
 }
 
-// pathLocation reads the {locationId} location of the org.
-func pathLocation(ctx context.Context, tx directory.Tx, r *http.Request, org *callrec.Org) (*callrec.Location, error) {
-	id, err := dirPathID(r, "locationId", idLocation, "Location")
-	if err != nil {
-		return nil, err
-	}
-	return dirGet(ctx, tx, directory.Locations, org.ID, id, "Location", r.PathValue("locationId"))
-}
-
-// getLocation is GET /v1/locations/{locationId}.
-func (s *server) getLocation(w http.ResponseWriter, r *http.Request, _ *callrec.Token, org *callrec.Org) error {
-	var loc *callrec.Location
-	if err := s.store.View(r.Context(), func(tx directory.Tx) error {
-		var err error
-		loc, err = pathLocation(r.Context(), tx, r, org)
-		return err
-	}); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, renderLocation(loc))
-	return nil
-}
-
-// updateLocation is PUT /v1/locations/{locationId}. The recording
+// applyLocationUpdate applies a PUT body to a location. The recording
 // settings of the location are not changed here (callRecording paths).
-func (s *server) updateLocation(w http.ResponseWriter, r *http.Request, tok *callrec.Token, org *callrec.Org) error {
-	var body locationUpdateBody
-	if err := decodeBody(r, &body, true); err != nil {
-		return err
-	}
-	var out *callrec.Location
-	err := s.store.Update(r.Context(), func(tx directory.Tx) error {
-		before, err := pathLocation(r.Context(), tx, r, org)
-		if err != nil {
-			return err
-		}
-		if err := require(tok, org, permWrite, before.ID); err != nil {
-			return err
-		}
-		next := *before
-		if err := locationFields(&next, &body); err != nil {
-			return err
-		}
-		out = &next
-		if sameJSON(before, &next) {
-			return nil
-		}
-		if err := checkKeysFree(r.Context(), tx, directory.Locations.Name, next.ID, locationKeys(&next)); err != nil {
-			return err
-		}
-		if err := directory.Locations.Put(r.Context(), tx, &next); err != nil {
-			return dirPutErr("location", err)
-		}
-		return s.audit(r.Context(), tx, tok, org.ID, "update", "location", next.ID, before, &next)
-	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, renderLocation(out))
-	return nil
+func applyLocationUpdate(_ context.Context, _ directory.Tx, _ *callrec.Org, l *callrec.Location, body *locationUpdateBody) error {
+	return locationFields(l, body)
 }
 
 // locationContents counts what is still in a location, as the words of
 // the 409 that keeps it from being deleted.
 func locationContents(ctx context.Context, tx directory.Tx, orgID, locID string) ([]string, error) {
 	var held []string
-	count := func(n int, one, many string) {
+	for _, c := range []struct {
+		count     func() (int, error)
+		one, many string
+	}{
+		{func() (int, error) { return countAt(ctx, tx, directory.People, orgID, locID, personType.location) }, "person", "people"},
+		{func() (int, error) {
+			return countAt(ctx, tx, directory.VirtualLines, orgID, locID, virtualLineType.location)
+		}, "virtual line", "virtual lines"},
+		{func() (int, error) {
+			return countAt(ctx, tx, directory.Features, orgID, locID, func(f *callrec.Feature) string { return f.LocationID })
+		}, "feature", "features"},
+		{func() (int, error) { return countAt(ctx, tx, directory.Trunks, orgID, locID, trunkType.location) }, "trunk", "trunks"},
+		{func() (int, error) {
+			return countAt(ctx, tx, directory.AnnouncementFiles, orgID, locID, func(f *callrec.AnnouncementFile) string { return f.LocationID })
+		}, "announcement file", "announcement files"},
+	} {
+		n, err := c.count()
+		if err != nil {
+			return nil, err
+		}
 		if n > 0 {
-			held = append(held, plural(n, one, many))
+			held = append(held, plural(n, c.one, c.many))
 		}
 	}
-	people, err := directory.People.List(ctx, tx, orgID)
-	if err != nil {
-		return nil, err
-	}
-	count(countIf(people, func(p *callrec.Person) bool { return p.LocationID == locID }), "person", "people")
-	lines, err := directory.VirtualLines.List(ctx, tx, orgID)
-	if err != nil {
-		return nil, err
-	}
-	count(countIf(lines, func(v *callrec.VirtualLine) bool { return v.LocationID == locID }), "virtual line", "virtual lines")
-	feats, err := directory.Features.List(ctx, tx, orgID)
-	if err != nil {
-		return nil, err
-	}
-	count(countIf(feats, func(f *callrec.Feature) bool { return f.LocationID == locID }), "feature", "features")
-	trunks, err := directory.Trunks.List(ctx, tx, orgID)
-	if err != nil {
-		return nil, err
-	}
-	count(countIf(trunks, func(t *callrec.Trunk) bool { return t.LocationID == locID }), "trunk", "trunks")
-	files, err := directory.AnnouncementFiles.List(ctx, tx, orgID)
-	if err != nil {
-		return nil, err
-	}
-	count(countIf(files, func(f *callrec.AnnouncementFile) bool { return f.LocationID == locID }), "announcement file", "announcement files")
 	return held, nil
 }
 
-func countIf[T any](all []T, f func(*T) bool) int {
+// countAt counts the objects of kind k in the org whose location is locID.
+func countAt[T any](ctx context.Context, tx directory.Tx, k directory.Kind[T], orgID, locID string, location func(*T) string) (int, error) {
+	all, err := k.List(ctx, tx, orgID)
+	if err != nil {
+		return 0, err
+	}
 	n := 0
 	for i := range all {
-		if f(&all[i]) {
+		if location(&all[i]) == locID {
 			n++
 		}
 	}
-	return n
+	return n, nil
 }
 
 // deleteLocation is DELETE /v1/locations/{locationId}.
@@ -308,26 +217,18 @@ func (s *server) deleteLocation(w http.ResponseWriter, r *http.Request, tok *cal
 	if err := require(tok, org, permWrite, ""); err != nil {
 		return err
 	}
-	err := s.store.Update(r.Context(), func(tx directory.Tx) error {
-		loc, err := pathLocation(r.Context(), tx, r, org)
+	return s.updateNoContent(w, r, func(ctx context.Context, tx directory.Tx) error {
+		loc, err := locationType.fromPath(ctx, tx, r, org.ID)
 		if err != nil {
 			return err
 		}
-		held, err := locationContents(r.Context(), tx, org.ID, loc.ID)
+		held, err := locationContents(ctx, tx, org.ID, loc.ID)
 		if err != nil {
 			return fmt.Errorf("api: delete location: %w", err)
 		}
 		if len(held) > 0 {
 			return conflictf("Location %s still has %s; move or delete them first", quote(loc.Name), strings.Join(held, ", "))
 		}
-		if err := directory.Locations.Delete(r.Context(), tx, org.ID, loc.ID); err != nil {
-			return fmt.Errorf("api: delete location: %w", err)
-		}
-		return s.audit(r.Context(), tx, tok, org.ID, "delete", "location", loc.ID, loc, nil)
+		return dirRemove(s, ctx, tx, tok, org.ID, &locationType, loc)
 	})
-	if err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }

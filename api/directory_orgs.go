@@ -69,42 +69,21 @@ func (s *server) organizationRoutes() {
 
 // listOrganizations is GET /v1/organizations.
 func (s *server) listOrganizations(w http.ResponseWriter, r *http.Request, tok *callrec.Token) error {
-	start, max, err := listParams100(r)
-	if err != nil {
-		return err
-	}
-	var orgs []callrec.Org
-	if err := s.store.View(r.Context(), func(tx directory.Tx) error {
-		all, err := directory.Orgs.List(r.Context(), tx, "")
-		if err != nil {
-			return err
-		}
-		for i := range all {
-			if inOrg(tok, &all[i]) {
-				orgs = append(orgs, all[i])
-			}
-		}
-		return nil
-	}); err != nil {
-		return fmt.Errorf("api: list orgs: %w", err)
-	}
-	items := make([]organizationJSON, 0, len(orgs))
-	for i := range orgs {
-		items = append(items, renderOrg(&orgs[i]))
-	}
-	writePage(s, w, r, items, start, max, "items", nil)
-	return nil
+	return dirList(s, w, r, directory.Orgs, "", "items", func(o *callrec.Org) bool { return inOrg(tok, o) }, renderOrg)
 }
+
+// orgType is the organizations for the shared store helpers.
+var orgType = dirType[callrec.Org]{kind: directory.Orgs, thing: "Organization", noun: "organization", auditType: "organization",
+	id: func(o *callrec.Org) string { return o.ID },
+	keys: func(o *callrec.Org) []keyUse {
+		return []keyUse{{directory.OrgNameKey(o.Name), "displayName", o.Name, ""}}
+	}}
 
 // pathOrg resolves the {orgId} of the organizations paths: an org the
 // token does not belong to or manage is 404.
 func (s *server) pathOrg(ctx context.Context, tx directory.Tx, r *http.Request, tok *callrec.Token) (*callrec.Org, error) {
 	raw := r.PathValue("orgId")
-	id, ok := parseID(idOrg, raw)
-	if !ok {
-		return nil, notFoundThing("Organization", raw)
-	}
-	org, err := dirGet(ctx, tx, directory.Orgs, "", id, "Organization", raw)
+	org, err := dirLoad(ctx, tx, directory.Orgs, "", idOrg, "Organization", raw)
 	if err != nil {
 		return nil, err
 	}
@@ -116,12 +95,8 @@ func (s *server) pathOrg(ctx context.Context, tx directory.Tx, r *http.Request, 
 
 // orgFields validates the fields of an org body into o.
 func orgFields(o *callrec.Org, name, region, lang *string) error {
-	if name != nil {
-		v, err := dirRequiredText("displayName", *name, maxNameLen)
-		if err != nil {
-			return err
-		}
-		o.Name = v
+	if err := applyStrFields(strField{"displayName", name, &o.Name, requiredTextField(maxNameLen)}); err != nil {
+		return err
 	}
 	if region != nil {
 		v := strings.ToUpper(strings.TrimSpace(*region))
@@ -170,34 +145,18 @@ func (s *server) createOrganization(w http.ResponseWriter, r *http.Request, tok 
 	if err := orgFields(org, &body.DisplayName, region, lang); err != nil {
 		return err
 	}
-	err := s.store.Update(r.Context(), func(tx directory.Tx) error {
-		if err := checkKeysFree(r.Context(), tx, directory.Orgs.Name, org.ID, []keyUse{{directory.OrgNameKey(org.Name), "displayName", org.Name, ""}}); err != nil {
-			return err
-		}
-		if err := directory.Orgs.Put(r.Context(), tx, org); err != nil {
-			return dirPutErr("organization", err)
-		}
-		return s.audit(r.Context(), tx, tok, org.ID, "create", "organization", org.ID, nil, org)
-	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, renderOrg(org))
-	return nil
+	return dirCreate(s, w, r, tok, org, &orgType, org, nil, plainRender(renderOrg))
 }
 
 // getOrganization is GET /v1/organizations/{orgId}.
 func (s *server) getOrganization(w http.ResponseWriter, r *http.Request, tok *callrec.Token) error {
-	var org *callrec.Org
-	if err := s.store.View(r.Context(), func(tx directory.Tx) error {
-		var err error
-		org, err = s.pathOrg(r.Context(), tx, r, tok)
-		return err
-	}); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, renderOrg(org))
-	return nil
+	return s.viewJSON(w, r, func(ctx context.Context, tx directory.Tx) (any, error) {
+		org, err := s.pathOrg(ctx, tx, r, tok)
+		if err != nil {
+			return nil, err
+		}
+		return renderOrg(org), nil
+	})
 }
 
 // updateOrganization is PUT /v1/organizations/{orgId}.
@@ -206,40 +165,30 @@ func (s *server) updateOrganization(w http.ResponseWriter, r *http.Request, tok 
 	if err := decodeBody(r, &body, true); err != nil {
 		return err
 	}
-	var org *callrec.Org
-	err := s.store.Update(r.Context(), func(tx directory.Tx) error {
-		before, err := s.pathOrg(r.Context(), tx, r, tok)
+	return s.updateJSON(w, r, func(ctx context.Context, tx directory.Tx) (any, error) {
+		before, err := s.pathOrg(ctx, tx, r, tok)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := require(tok, before, permPartner, ""); err != nil {
-			return err
+			return nil, err
 		}
 		next := *before
 		if err := orgFields(&next, body.DisplayName, body.HostingRegion, body.DefaultLanguage); err != nil {
-			return err
+			return nil, err
 		}
-		org = &next
 		if sameJSON(before, &next) {
-			return nil
+			return renderOrg(&next), nil
 		}
 		if before.Name == callrec.DefaultOrgName && next.Name != before.Name {
 			// Recordings of unbound sources land in the org found by this name.
-			return conflictf("displayName: the built-in organization %q cannot be renamed", callrec.DefaultOrgName)
+			return nil, conflictf("displayName: the built-in organization %q cannot be renamed", callrec.DefaultOrgName)
 		}
-		if err := checkKeysFree(r.Context(), tx, directory.Orgs.Name, next.ID, []keyUse{{directory.OrgNameKey(next.Name), "displayName", next.Name, ""}}); err != nil {
-			return err
+		if err := dirSave(s, ctx, tx, tok, next.ID, &orgType, before, &next); err != nil {
+			return nil, err
 		}
-		if err := directory.Orgs.Put(r.Context(), tx, &next); err != nil {
-			return dirPutErr("organization", err)
-		}
-		return s.audit(r.Context(), tx, tok, next.ID, "update", "organization", next.ID, before, &next)
+		return renderOrg(&next), nil
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, renderOrg(org))
-	return nil
 }
 
 // orgContents are the kinds of directory objects whose presence keeps an

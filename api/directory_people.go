@@ -106,10 +106,10 @@ func (s *server) peopleRoutes() {
 		Access: "full and partner admins; location admins in their own locations", Query: []param{qOrgID},
 		Body: newPersonBody{}, Resp: personJSON{}, Handler: s.inOrgScope(permWrite, s.createPerson)})
 	s.register(op{Method: "GET", Path: "/v1/people/{personId}", Summary: "Get a person", Tag: tag,
-		Access: "org admins (read)", Query: []param{qOrgID}, Resp: personJSON{}, Handler: s.inOrgScope(permRead, s.getPerson)})
+		Access: "org admins (read)", Query: []param{qOrgID}, Resp: personJSON{}, Handler: s.inOrgScope(permRead, dirGetHandler(s, &personType, plainRender(renderPerson)))})
 	s.register(op{Method: "PUT", Path: "/v1/people/{personId}", Summary: "Update a person (partial: omitted fields keep their value; recording settings are at /features/callRecording)", Tag: tag,
 		Access: "full and partner admins; location admins for people of their locations", Query: []param{qOrgID},
-		Body: personUpdateBody{}, Resp: personJSON{}, Handler: s.inOrgScope(permWrite, s.updatePerson)})
+		Body: personUpdateBody{}, Resp: personJSON{}, Handler: s.inOrgScope(permWrite, dirUpdateHandler(s, &personType, personFields, plainRender(renderPerson)))})
 	s.register(op{Method: "DELETE", Path: "/v1/people/{personId}", Summary: "Delete a person: its tokens are revoked and it leaves virtual lines, call queues and hunt groups; its recordings are kept", Tag: tag,
 		Access: "full and partner admins; location admins for people of their locations", Query: []param{qOrgID}, Handler: s.inOrgScope(permWrite, s.deletePerson)})
 }
@@ -124,19 +124,10 @@ func personFields(ctx context.Context, tx directory.Tx, org *callrec.Org, p *cal
 		}
 		p.Emails = v
 	}
-	for _, f := range []struct {
-		name string
-		in   *string
-		out  *string
-	}{{"displayName", u.DisplayName, &p.DisplayName}, {"firstName", u.FirstName, &p.FirstName}, {"lastName", u.LastName, &p.LastName}} {
-		if f.in == nil {
-			continue
-		}
-		v, err := dirText(f.name, *f.in, maxNameLen)
-		if err != nil {
-			return err
-		}
-		*f.out = v
+	if err := applyStrFields(strField{"displayName", u.DisplayName, &p.DisplayName, textField(maxNameLen)},
+		strField{"firstName", u.FirstName, &p.FirstName, textField(maxNameLen)},
+		strField{"lastName", u.LastName, &p.LastName, textField(maxNameLen)}); err != nil {
+		return err
 	}
 	if u.LocationID != nil {
 		loc, err := dirLocationRef(ctx, tx, org.ID, "locationId", *u.LocationID)
@@ -152,12 +143,8 @@ func personFields(ctx context.Context, tx directory.Tx, org *callrec.Org, p *cal
 		}
 		p.License = v
 	}
-	if u.Extension != nil {
-		v, err := dirExtension("extension", *u.Extension)
-		if err != nil {
-			return err
-		}
-		p.Extension = v
+	if err := applyStrFields(strField{"extension", u.Extension, &p.Extension, dirExtension}); err != nil {
+		return err
 	}
 	if u.PhoneNumbers != nil {
 		if len(u.PhoneNumbers) > maxNumbers {
@@ -182,12 +169,8 @@ func personFields(ctx context.Context, tx directory.Tx, org *callrec.Org, p *cal
 		}
 		p.PhoneNumbers = nums
 	}
-	if u.AnnouncementLanguage != nil {
-		v, err := dirLanguage("announcementLanguage", *u.AnnouncementLanguage)
-		if err != nil {
-			return err
-		}
-		p.Language = v
+	if err := applyStrFields(strField{"announcementLanguage", u.AnnouncementLanguage, &p.Language, dirLanguage}); err != nil {
+		return err
 	}
 	sip, err := applySIP("sipCredentials", p.SIP, u.SIPCredentials)
 	if err != nil {
@@ -221,41 +204,47 @@ func personKeys(p *callrec.Person) []keyUse {
 	return uses
 }
 
+// personType is the people for the shared handlers; the audit log keeps
+// their SIP credentials without the hashes.
+var personType = dirType[callrec.Person]{kind: directory.People, wildcard: "personId", idType: idPerson,
+	thing: "Person", noun: "person", auditType: "person",
+	id: func(p *callrec.Person) string { return p.ID }, keys: personKeys,
+	location: func(p *callrec.Person) string { return p.LocationID },
+	// A person who records must still record with the new licence or at
+	// the new location.
+	changed: func(ctx context.Context, tx directory.Tx, orgID string, before, next *callrec.Person) error {
+		var changed []string
+		if next.License != before.License {
+			changed = append(changed, "licenseType")
+		}
+		if next.LocationID != before.LocationID {
+			changed = append(changed, "locationId")
+		}
+		if len(changed) == 0 {
+			return nil
+		}
+		return stillRecordable(ctx, tx, orgID, strings.Join(changed, ", "), policy.Target{Person: before}, policy.Target{Person: next}, next.Recording)
+	},
+	audited: func(p *callrec.Person) any { return auditPerson(p) }}
+
 // listPeople is GET /v1/people.
 func (s *server) listPeople(w http.ResponseWriter, r *http.Request, _ *callrec.Token, org *callrec.Org) error {
-	start, max, err := listParams100(r)
-	if err != nil {
-		return err
-	}
 	q := r.URL.Query()
 	ids := idFilter(q.Get("id"), idPerson)
 	email := strings.ToLower(strings.TrimSpace(q.Get("email")))
 	prefix := strings.ToLower(q.Get("displayName"))
 	locID, locSet, locOK := locationFilter(q.Get("locationId"))
-	var people []callrec.Person
-	if locOK {
-		if err := s.store.View(r.Context(), func(tx directory.Tx) error {
-			var err error
-			people, err = directory.People.List(r.Context(), tx, org.ID)
-			return err
-		}); err != nil {
-			return fmt.Errorf("api: list people: %w", err)
-		}
-	}
-	items := make([]personJSON, 0, len(people))
-	for i := range people {
-		p := &people[i]
+	return dirList(s, w, r, directory.People, org.ID, "items", func(p *callrec.Person) bool {
 		switch {
-		case ids != nil && !ids[p.ID],
+		case !locOK,
+			ids != nil && !ids[p.ID],
 			locSet && p.LocationID != locID,
 			!strings.HasPrefix(strings.ToLower(p.DisplayName), prefix),
 			email != "" && !slices.ContainsFunc(p.Emails, func(e string) bool { return strings.EqualFold(e, email) }):
-			continue
+			return false
 		}
-		items = append(items, renderPerson(p))
-	}
-	writePage(s, w, r, items, start, max, "items", nil)
-	return nil
+		return true
+	}, renderPerson)
 }
 
 // createPerson is POST /v1/people.
@@ -280,112 +269,15 @@ func (s *server) createPerson(w http.ResponseWriter, r *http.Request, tok *callr
 	}
 	p := &callrec.Person{ID: uuid.NewString(), OrgID: org.ID, License: callrec.LicenseProfessional,
 		Recording: callrec.DefaultUserRecording(), Created: s.now().UTC()}
-	err := s.store.Update(r.Context(), func(tx directory.Tx) error {
-		if err := personFields(r.Context(), tx, org, p, &u); err != nil {
+	return dirCreate(s, w, r, tok, org, &personType, p, func(ctx context.Context, tx directory.Tx) error {
+		if err := personFields(ctx, tx, org, p, &u); err != nil {
 			return err
 		}
 		if err := require(tok, org, permWrite, p.LocationID); err != nil {
 			return err
 		}
-		if p.Language == "" {
-			loc, err := directory.Locations.Get(r.Context(), tx, org.ID, p.LocationID)
-			if err != nil {
-				return fmt.Errorf("api: create person: %w", err)
-			}
-			p.Language = loc.Language
-		}
-		if err := checkKeysFree(r.Context(), tx, directory.People.Name, p.ID, personKeys(p)); err != nil {
-			return err
-		}
-		if err := directory.People.Put(r.Context(), tx, p); err != nil {
-			return dirPutErr("person", err)
-		}
-		return s.audit(r.Context(), tx, tok, org.ID, "create", "person", p.ID, nil, auditPerson(p))
-	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, renderPerson(p))
-	return nil
-}
-
-// pathPerson reads the {personId} person of the org.
-func pathPerson(ctx context.Context, tx directory.Tx, r *http.Request, org *callrec.Org) (*callrec.Person, error) {
-	id, err := dirPathID(r, "personId", idPerson, "Person")
-	if err != nil {
-		return nil, err
-	}
-	return dirGet(ctx, tx, directory.People, org.ID, id, "Person", r.PathValue("personId"))
-}
-
-// getPerson is GET /v1/people/{personId}.
-func (s *server) getPerson(w http.ResponseWriter, r *http.Request, _ *callrec.Token, org *callrec.Org) error {
-	var p *callrec.Person
-	if err := s.store.View(r.Context(), func(tx directory.Tx) error {
-		var err error
-		p, err = pathPerson(r.Context(), tx, r, org)
-		return err
-	}); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, renderPerson(p))
-	return nil
-}
-
-// updatePerson is PUT /v1/people/{personId}. A location admin must
-// administer the person's location, and the new one when it moves.
-func (s *server) updatePerson(w http.ResponseWriter, r *http.Request, tok *callrec.Token, org *callrec.Org) error {
-	var body personUpdateBody
-	if err := decodeBody(r, &body, true); err != nil {
-		return err
-	}
-	var out *callrec.Person
-	err := s.store.Update(r.Context(), func(tx directory.Tx) error {
-		before, err := pathPerson(r.Context(), tx, r, org)
-		if err != nil {
-			return err
-		}
-		if err := require(tok, org, permWrite, before.LocationID); err != nil {
-			return err
-		}
-		next := *before
-		if err := personFields(r.Context(), tx, org, &next, &body); err != nil {
-			return err
-		}
-		out = &next
-		if sameJSON(before, &next) {
-			return nil
-		}
-		if next.LocationID != before.LocationID {
-			if err := require(tok, org, permWrite, next.LocationID); err != nil {
-				return err
-			}
-		}
-		var changed []string
-		if next.License != before.License {
-			changed = append(changed, "licenseType")
-		}
-		if next.LocationID != before.LocationID {
-			changed = append(changed, "locationId")
-		}
-		if len(changed) > 0 {
-			if err := stillRecordable(r.Context(), tx, org.ID, strings.Join(changed, ", "), policy.Target{Person: before}, policy.Target{Person: &next}, next.Recording); err != nil {
-				return err
-			}
-		}
-		if err := checkKeysFree(r.Context(), tx, directory.People.Name, next.ID, personKeys(&next)); err != nil {
-			return err
-		}
-		if err := directory.People.Put(r.Context(), tx, &next); err != nil {
-			return dirPutErr("person", err)
-		}
-		return s.audit(r.Context(), tx, tok, org.ID, "update", "person", next.ID, auditPerson(before), auditPerson(&next))
-	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, renderPerson(out))
-	return nil
+		return defaultLanguage(ctx, tx, org.ID, p.LocationID, &p.Language)
+	}, plainRender(renderPerson))
 }
 
 // deletePerson is DELETE /v1/people/{personId}. The person's tokens are
@@ -398,7 +290,7 @@ func (s *server) deletePerson(w http.ResponseWriter, r *http.Request, tok *callr
 	var p *callrec.Person
 	if err := s.store.View(ctx, func(tx directory.Tx) error {
 		var err error
-		p, err = pathPerson(ctx, tx, r, org)
+		p, err = personType.fromPath(ctx, tx, r, org.ID)
 		return err
 	}); err != nil {
 		return err
@@ -409,24 +301,16 @@ func (s *server) deletePerson(w http.ResponseWriter, r *http.Request, tok *callr
 	if _, err := s.store.DeleteTokensOfPerson(ctx, p.ID); err != nil {
 		return fmt.Errorf("api: delete person: revoke tokens: %w", err)
 	}
-	err := s.store.Update(ctx, func(tx directory.Tx) error {
-		cur, err := pathPerson(ctx, tx, r, org)
+	return s.updateNoContent(w, r, func(ctx context.Context, tx directory.Tx) error {
+		cur, err := personType.fromPath(ctx, tx, r, org.ID)
 		if err != nil {
 			return err
 		}
 		if err := s.dropPersonRefs(ctx, tx, tok, org.ID, cur.ID); err != nil {
 			return err
 		}
-		if err := directory.People.Delete(ctx, tx, org.ID, cur.ID); err != nil {
-			return fmt.Errorf("api: delete person: %w", err)
-		}
-		return s.audit(ctx, tx, tok, org.ID, "delete", "person", cur.ID, auditPerson(cur), nil)
+		return dirRemove(s, ctx, tx, tok, org.ID, &personType, cur)
 	})
-	if err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 // dropPersonRefs removes a person from the virtual lines and features

@@ -63,11 +63,11 @@ func (s *server) sourceRoutes() {
 	s.register(op{Method: "POST", Path: base, Summary: "Bind a SIPREC source to the organization by networks, digest credentials or both (a network overlapping another source's, of any org, is 409)", Tag: tag,
 		Access: "full and partner admins", Query: []param{qOrgID}, Body: newSiprecSourceBody{}, Resp: siprecSourceJSON{}, Handler: s.inOrgScope(permWrite, s.sourcesChange(s.createSource))})
 	s.register(op{Method: "GET", Path: base + "/{sourceId}", Summary: "Get a SIPREC source", Tag: tag,
-		Access: "org admins (read)", Query: []param{qOrgID}, Resp: siprecSourceJSON{}, Handler: s.inOrgScope(permRead, s.getSource)})
+		Access: "org admins (read)", Query: []param{qOrgID}, Resp: siprecSourceJSON{}, Handler: s.inOrgScope(permRead, dirGetHandler(s, &sourceType, plainRender(renderSource)))})
 	s.register(op{Method: "PUT", Path: base + "/{sourceId}", Summary: "Update a SIPREC source (partial)", Tag: tag,
-		Access: "full and partner admins", Query: []param{qOrgID}, Body: siprecSourceUpdateBody{}, Resp: siprecSourceJSON{}, Handler: s.inOrgScope(permWrite, s.sourcesChange(s.updateSource))})
+		Access: "full and partner admins", Query: []param{qOrgID}, Body: siprecSourceUpdateBody{}, Resp: siprecSourceJSON{}, Handler: s.inOrgScope(permWrite, s.sourcesChange(dirUpdateHandler(s, &sourceType, applySourceUpdate, plainRender(renderSource))))})
 	s.register(op{Method: "DELETE", Path: base + "/{sourceId}", Summary: "Unbind a SIPREC source", Tag: tag,
-		Access: "full and partner admins", Query: []param{qOrgID}, Handler: s.inOrgScope(permWrite, s.sourcesChange(s.deleteSource))})
+		Access: "full and partner admins", Query: []param{qOrgID}, Handler: s.inOrgScope(permWrite, s.sourcesChange(dirDeleteHandler(s, &sourceType)))})
 }
 
 // sourcesChange runs h and, when it succeeded, tells the recorder
@@ -143,12 +143,8 @@ func sourceNetworks(in []string) ([]string, error) {
 
 // sourceFields validates and applies a source body to src.
 func sourceFields(src *callrec.SIPRECSource, name *string, networks []string, sip *sipLoginBody) error {
-	if name != nil {
-		v, err := dirRequiredText("name", *name, maxNameLen)
-		if err != nil {
-			return err
-		}
-		src.Name = v
+	if err := applyStrFields(strField{"name", name, &src.Name, requiredTextField(maxNameLen)}); err != nil {
+		return err
 	}
 	if networks != nil {
 		nets, err := sourceNetworks(networks)
@@ -208,26 +204,17 @@ func sourceKeys(src *callrec.SIPRECSource) []keyUse {
 	return []keyUse{{directory.SIPUserKey(src.SIP.Username), "sipCredentials.username", src.SIP.Username, ""}}
 }
 
+// sourceType is the SIPREC sources for the shared handlers: org-level
+// objects (full and partner admins), whose credentials the audit log
+// keeps without their hashes.
+var sourceType = dirType[callrec.SIPRECSource]{kind: directory.Sources, wildcard: "sourceId", idType: idSource,
+	thing: "SIPREC source", noun: "SIPREC source", auditType: "siprecSource",
+	id: func(src *callrec.SIPRECSource) string { return src.ID }, keys: sourceKeys, check: checkSourceOverlap,
+	audited: func(src *callrec.SIPRECSource) any { return auditSource(src) }}
+
 // listSources is GET .../siprecSources.
 func (s *server) listSources(w http.ResponseWriter, r *http.Request, _ *callrec.Token, org *callrec.Org) error {
-	start, max, err := listParams100(r)
-	if err != nil {
-		return err
-	}
-	var srcs []callrec.SIPRECSource
-	if err := s.store.View(r.Context(), func(tx directory.Tx) error {
-		var err error
-		srcs, err = directory.Sources.List(r.Context(), tx, org.ID)
-		return err
-	}); err != nil {
-		return fmt.Errorf("api: list sources: %w", err)
-	}
-	items := make([]siprecSourceJSON, 0, len(srcs))
-	for i := range srcs {
-		items = append(items, renderSource(&srcs[i]))
-	}
-	writePage(s, w, r, items, start, max, "items", nil)
-	return nil
+	return dirList(s, w, r, directory.Sources, org.ID, "items", nil, renderSource)
 }
 
 // createSource is POST .../siprecSources.
@@ -243,107 +230,10 @@ func (s *server) createSource(w http.ResponseWriter, r *http.Request, tok *callr
 	if err := sourceFields(src, &body.Name, body.Networks, body.SIPCredentials); err != nil {
 		return err
 	}
-	err := s.store.Update(r.Context(), func(tx directory.Tx) error {
-		if err := checkKeysFree(r.Context(), tx, directory.Sources.Name, src.ID, sourceKeys(src)); err != nil {
-			return err
-		}
-		if err := checkSourceOverlap(r.Context(), tx, src); err != nil {
-			return err
-		}
-		if err := directory.Sources.Put(r.Context(), tx, src); err != nil {
-			return dirPutErr("SIPREC source", err)
-		}
-		return s.audit(r.Context(), tx, tok, org.ID, "create", "siprecSource", src.ID, nil, auditSource(src))
-	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, renderSource(src))
-	return nil
+	return dirCreate(s, w, r, tok, org, &sourceType, src, nil, plainRender(renderSource))
 }
 
-// pathSource reads the {sourceId} source of the org.
-func pathSource(ctx context.Context, tx directory.Tx, r *http.Request, org *callrec.Org) (*callrec.SIPRECSource, error) {
-	id, err := dirPathID(r, "sourceId", idSource, "SIPREC source")
-	if err != nil {
-		return nil, err
-	}
-	return dirGet(ctx, tx, directory.Sources, org.ID, id, "SIPREC source", r.PathValue("sourceId"))
-}
-
-// getSource is GET .../siprecSources/{sourceId}.
-func (s *server) getSource(w http.ResponseWriter, r *http.Request, _ *callrec.Token, org *callrec.Org) error {
-	var src *callrec.SIPRECSource
-	if err := s.store.View(r.Context(), func(tx directory.Tx) error {
-		var err error
-		src, err = pathSource(r.Context(), tx, r, org)
-		return err
-	}); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, renderSource(src))
-	return nil
-}
-
-// updateSource is PUT .../siprecSources/{sourceId}.
-func (s *server) updateSource(w http.ResponseWriter, r *http.Request, tok *callrec.Token, org *callrec.Org) error {
-	if err := require(tok, org, permWrite, ""); err != nil {
-		return err
-	}
-	var body siprecSourceUpdateBody
-	if err := decodeBody(r, &body, true); err != nil {
-		return err
-	}
-	var out *callrec.SIPRECSource
-	err := s.store.Update(r.Context(), func(tx directory.Tx) error {
-		before, err := pathSource(r.Context(), tx, r, org)
-		if err != nil {
-			return err
-		}
-		next := *before
-		if err := sourceFields(&next, body.Name, body.Networks, body.SIPCredentials); err != nil {
-			return err
-		}
-		out = &next
-		if sameJSON(before, &next) {
-			return nil
-		}
-		if err := checkKeysFree(r.Context(), tx, directory.Sources.Name, next.ID, sourceKeys(&next)); err != nil {
-			return err
-		}
-		if err := checkSourceOverlap(r.Context(), tx, &next); err != nil {
-			return err
-		}
-		if err := directory.Sources.Put(r.Context(), tx, &next); err != nil {
-			return dirPutErr("SIPREC source", err)
-		}
-		return s.audit(r.Context(), tx, tok, org.ID, "update", "siprecSource", next.ID, auditSource(before), auditSource(&next))
-	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, renderSource(out))
-	return nil
-}
-
-// deleteSource is DELETE .../siprecSources/{sourceId}.
-func (s *server) deleteSource(w http.ResponseWriter, r *http.Request, tok *callrec.Token, org *callrec.Org) error {
-	if err := require(tok, org, permWrite, ""); err != nil {
-		return err
-	}
-	err := s.store.Update(r.Context(), func(tx directory.Tx) error {
-		src, err := pathSource(r.Context(), tx, r, org)
-		if err != nil {
-			return err
-		}
-		if err := directory.Sources.Delete(r.Context(), tx, org.ID, src.ID); err != nil {
-			return fmt.Errorf("api: delete source: %w", err)
-		}
-		return s.audit(r.Context(), tx, tok, org.ID, "delete", "siprecSource", src.ID, auditSource(src), nil)
-	})
-	if err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+// applySourceUpdate applies a PUT body to a source.
+func applySourceUpdate(_ context.Context, _ directory.Tx, _ *callrec.Org, src *callrec.SIPRECSource, body *siprecSourceUpdateBody) error {
+	return sourceFields(src, body.Name, body.Networks, body.SIPCredentials)
 }

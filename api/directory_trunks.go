@@ -70,12 +70,12 @@ func (s *server) trunkRoutes() {
 		Access: "full and partner admins; location admins in their own locations", Query: []param{qOrgID},
 		Body: newTrunkBody{}, Resp: trunkJSON{}, Handler: s.inOrgScope(permWrite, s.createTrunk)})
 	s.register(op{Method: "GET", Path: base + "/{trunkId}", Summary: "Get a trunk", Tag: tag,
-		Access: "org admins (read)", Query: []param{qOrgID}, Resp: trunkJSON{}, Handler: s.inOrgScope(permRead, s.getTrunk)})
+		Access: "org admins (read)", Query: []param{qOrgID}, Resp: trunkJSON{}, Handler: s.inOrgScope(permRead, dirGetHandler(s, &trunkType, plainRender(renderTrunk)))})
 	s.register(op{Method: "PUT", Path: base + "/{trunkId}", Summary: "Update a trunk (partial)", Tag: tag,
 		Access: "full and partner admins; location admins in their own locations", Query: []param{qOrgID},
-		Body: trunkUpdateBody{}, Resp: trunkJSON{}, Handler: s.inOrgScope(permWrite, s.updateTrunk)})
+		Body: trunkUpdateBody{}, Resp: trunkJSON{}, Handler: s.inOrgScope(permWrite, dirUpdateHandler(s, &trunkType, trunkFields, plainRender(renderTrunk)))})
 	s.register(op{Method: "DELETE", Path: base + "/{trunkId}", Summary: "Delete a trunk", Tag: tag,
-		Access: "full and partner admins; location admins in their own locations", Query: []param{qOrgID}, Handler: s.inOrgScope(permWrite, s.deleteTrunk)})
+		Access: "full and partner admins; location admins in their own locations", Query: []param{qOrgID}, Handler: s.inOrgScope(permWrite, dirDeleteHandler(s, &trunkType))})
 }
 
 // dirHost validates a peer address: an IP address (no zone) or a DNS
@@ -115,27 +115,19 @@ func dirHost(field, v string) (string, error) {
 }
 
 // trunkFields validates and applies a trunk body to t.
-func trunkFields(ctx context.Context, tx directory.Tx, orgID string, t *callrec.Trunk, u *trunkUpdateBody) error {
-	if u.Name != nil {
-		v, err := dirRequiredText("name", *u.Name, maxNameLen)
-		if err != nil {
-			return err
-		}
-		t.Name = v
+func trunkFields(ctx context.Context, tx directory.Tx, org *callrec.Org, t *callrec.Trunk, u *trunkUpdateBody) error {
+	if err := applyStrFields(strField{"name", u.Name, &t.Name, requiredTextField(maxNameLen)}); err != nil {
+		return err
 	}
 	if u.LocationID != nil {
-		loc, err := dirLocationRef(ctx, tx, orgID, "locationId", *u.LocationID)
+		loc, err := dirLocationRef(ctx, tx, org.ID, "locationId", *u.LocationID)
 		if err != nil {
 			return err
 		}
 		t.LocationID = loc.ID
 	}
-	if u.Address != nil {
-		v, err := dirHost("address", *u.Address)
-		if err != nil {
-			return err
-		}
-		t.Address = v
+	if err := applyStrFields(strField{"address", u.Address, &t.Address, dirHost}); err != nil {
+		return err
 	}
 	if u.Port != nil {
 		if *u.Port < 1 || *u.Port > 65535 {
@@ -185,34 +177,19 @@ func checkTrunkNumbers(ctx context.Context, tx directory.Tx, t *callrec.Trunk) e
 	return nil
 }
 
+// trunkType is the trunks for the shared handlers.
+var trunkType = dirType[callrec.Trunk]{kind: directory.Trunks, wildcard: "trunkId", idType: idTrunk,
+	thing: "Trunk", noun: "trunk", auditType: "trunk",
+	id: func(t *callrec.Trunk) string { return t.ID }, keys: trunkKeys,
+	location: func(t *callrec.Trunk) string { return t.LocationID }, check: checkTrunkNumbers}
+
 // listTrunks is GET .../premisePstn/trunks.
 func (s *server) listTrunks(w http.ResponseWriter, r *http.Request, _ *callrec.Token, org *callrec.Org) error {
-	start, max, err := listParams100(r)
-	if err != nil {
-		return err
-	}
 	prefix := strings.ToLower(r.URL.Query().Get("name"))
 	locID, locSet, locOK := locationFilter(r.URL.Query().Get("locationId"))
-	var trunks []callrec.Trunk
-	if locOK {
-		if err := s.store.View(r.Context(), func(tx directory.Tx) error {
-			var err error
-			trunks, err = directory.Trunks.List(r.Context(), tx, org.ID)
-			return err
-		}); err != nil {
-			return fmt.Errorf("api: list trunks: %w", err)
-		}
-	}
-	items := make([]trunkJSON, 0, len(trunks))
-	for i := range trunks {
-		t := &trunks[i]
-		if (locSet && t.LocationID != locID) || !strings.HasPrefix(strings.ToLower(t.Name), prefix) {
-			continue
-		}
-		items = append(items, renderTrunk(t))
-	}
-	writePage(s, w, r, items, start, max, "trunks", nil)
-	return nil
+	return dirList(s, w, r, directory.Trunks, org.ID, "trunks", func(t *callrec.Trunk) bool {
+		return locOK && (!locSet || t.LocationID == locID) && strings.HasPrefix(strings.ToLower(t.Name), prefix)
+	}, renderTrunk)
 }
 
 // createTrunk is POST .../premisePstn/trunks.
@@ -229,118 +206,10 @@ func (s *server) createTrunk(w http.ResponseWriter, r *http.Request, tok *callre
 	if body.Transport != "" {
 		u.Transport = &body.Transport
 	}
-	err := s.store.Update(r.Context(), func(tx directory.Tx) error {
-		if err := trunkFields(r.Context(), tx, org.ID, t, &u); err != nil {
+	return dirCreate(s, w, r, tok, org, &trunkType, t, func(ctx context.Context, tx directory.Tx) error {
+		if err := trunkFields(ctx, tx, org, t, &u); err != nil {
 			return err
 		}
-		if err := require(tok, org, permWrite, t.LocationID); err != nil {
-			return err
-		}
-		if err := checkKeysFree(r.Context(), tx, directory.Trunks.Name, t.ID, trunkKeys(t)); err != nil {
-			return err
-		}
-		if err := checkTrunkNumbers(r.Context(), tx, t); err != nil {
-			return err
-		}
-		if err := directory.Trunks.Put(r.Context(), tx, t); err != nil {
-			return dirPutErr("trunk", err)
-		}
-		return s.audit(r.Context(), tx, tok, org.ID, "create", "trunk", t.ID, nil, t)
-	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, renderTrunk(t))
-	return nil
-}
-
-// pathTrunk reads the {trunkId} trunk of the org.
-func pathTrunk(ctx context.Context, tx directory.Tx, r *http.Request, org *callrec.Org) (*callrec.Trunk, error) {
-	id, err := dirPathID(r, "trunkId", idTrunk, "Trunk")
-	if err != nil {
-		return nil, err
-	}
-	return dirGet(ctx, tx, directory.Trunks, org.ID, id, "Trunk", r.PathValue("trunkId"))
-}
-
-// getTrunk is GET .../trunks/{trunkId}.
-func (s *server) getTrunk(w http.ResponseWriter, r *http.Request, _ *callrec.Token, org *callrec.Org) error {
-	var t *callrec.Trunk
-	if err := s.store.View(r.Context(), func(tx directory.Tx) error {
-		var err error
-		t, err = pathTrunk(r.Context(), tx, r, org)
-		return err
-	}); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, renderTrunk(t))
-	return nil
-}
-
-// updateTrunk is PUT .../trunks/{trunkId}.
-func (s *server) updateTrunk(w http.ResponseWriter, r *http.Request, tok *callrec.Token, org *callrec.Org) error {
-	var body trunkUpdateBody
-	if err := decodeBody(r, &body, true); err != nil {
-		return err
-	}
-	var out *callrec.Trunk
-	err := s.store.Update(r.Context(), func(tx directory.Tx) error {
-		before, err := pathTrunk(r.Context(), tx, r, org)
-		if err != nil {
-			return err
-		}
-		if err := require(tok, org, permWrite, before.LocationID); err != nil {
-			return err
-		}
-		next := *before
-		if err := trunkFields(r.Context(), tx, org.ID, &next, &body); err != nil {
-			return err
-		}
-		out = &next
-		if sameJSON(before, &next) {
-			return nil
-		}
-		if next.LocationID != before.LocationID {
-			if err := require(tok, org, permWrite, next.LocationID); err != nil {
-				return err
-			}
-		}
-		if err := checkKeysFree(r.Context(), tx, directory.Trunks.Name, next.ID, trunkKeys(&next)); err != nil {
-			return err
-		}
-		if err := checkTrunkNumbers(r.Context(), tx, &next); err != nil {
-			return err
-		}
-		if err := directory.Trunks.Put(r.Context(), tx, &next); err != nil {
-			return dirPutErr("trunk", err)
-		}
-		return s.audit(r.Context(), tx, tok, org.ID, "update", "trunk", next.ID, before, &next)
-	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, renderTrunk(out))
-	return nil
-}
-
-// deleteTrunk is DELETE .../trunks/{trunkId}.
-func (s *server) deleteTrunk(w http.ResponseWriter, r *http.Request, tok *callrec.Token, org *callrec.Org) error {
-	err := s.store.Update(r.Context(), func(tx directory.Tx) error {
-		t, err := pathTrunk(r.Context(), tx, r, org)
-		if err != nil {
-			return err
-		}
-		if err := require(tok, org, permWrite, t.LocationID); err != nil {
-			return err
-		}
-		if err := directory.Trunks.Delete(r.Context(), tx, org.ID, t.ID); err != nil {
-			return fmt.Errorf("api: delete trunk: %w", err)
-		}
-		return s.audit(r.Context(), tx, tok, org.ID, "delete", "trunk", t.ID, t, nil)
-	})
-	if err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+		return require(tok, org, permWrite, t.LocationID)
+	}, plainRender(renderTrunk))
 }

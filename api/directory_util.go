@@ -191,17 +191,6 @@ func dirTimeZone(field, v string) (string, error) {
 	return v, nil
 }
 
-// dirPathID parses the id of a path wildcard; one that does not parse is
-// 404 "<thing> <id> was not found".
-func dirPathID(r *http.Request, wildcard, typ, thing string) (string, error) {
-	raw := r.PathValue(wildcard)
-	id, ok := parseID(typ, raw)
-	if !ok {
-		return "", notFoundf("%s %s was not found", thing, quote(raw))
-	}
-	return id, nil
-}
-
 // notFoundThing is the 404 of an object the caller cannot see.
 func notFoundThing(thing, raw string) error {
 	return notFoundf("%s %s was not found", thing, quote(raw))
@@ -536,4 +525,40 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// strField is an optional string field of a request body: its name (for
+// messages), the value sent (nil: not sent), where the valid value goes,
+// and its validator.
+type strField struct {
+	name  string
+	in    *string
+	out   *string
+	valid func(field, v string) (string, error)
+}
+
+// applyStrFields validates and stores each sent field in order; the first
+// invalid one is the error.
+func applyStrFields(fields ...strField) error {
+	for _, f := range fields {
+		if f.in == nil {
+			continue
+		}
+		v, err := f.valid(f.name, *f.in)
+		if err != nil {
+			return err
+		}
+		*f.out = v
+	}
+	return nil
+}
+
+// textField is the dirText validator with max characters.
+func textField(max int) func(field, v string) (string, error) {
+	return func(field, v string) (string, error) { return dirText(field, v, max) }
+}
+
+// requiredTextField is the dirRequiredText validator with max characters.
+func requiredTextField(max int) func(field, v string) (string, error) {
+	return func(field, v string) (string, error) { return dirRequiredText(field, v, max) }
 }

@@ -3,15 +3,12 @@ package api
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -24,6 +21,7 @@ import (
 	"github.com/callrec/callrec"
 	"github.com/callrec/callrec/directory"
 	"github.com/callrec/callrec/store/sqlite"
+	"github.com/callrec/callrec/store/sqlite/sqlitetest"
 )
 
 // fakeStore is an in-memory recordings and tokens Store with the query
@@ -47,10 +45,8 @@ func newFakeStore() *fakeStore {
 	return &fakeStore{recs: map[string]callrec.Recording{}, tokens: map[string]callrec.Token{}}
 }
 
-func hashToken(v string) string {
-	sum := sha256.Sum256([]byte(v))
-	return hex.EncodeToString(sum[:])
-}
+// hashToken is the hash a token is stored under.
+func hashToken(v string) string { return sqlitetest.HashToken(v) }
 
 func (f *fakeStore) addToken(value string, tok callrec.Token) {
 	f.mu.Lock()
@@ -343,15 +339,8 @@ func (s *syncBuffer) String() string {
 func openRecDirectory(t testing.TB) *sqlite.Store {
 	t.Helper()
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "callrec.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	err = st.Update(ctx, func(tx directory.Tx) error {
+	st := sqlitetest.New(t)
+	sqlitetest.Update(t, st, func(tx directory.Tx) error {
 		if err := directory.Providers.Put(ctx, tx, &callrec.Provider{ID: callrec.BuiltInProviderID, Name: "callrec", BuiltIn: true,
 			Plans: []string{callrec.PlanGo, callrec.PlanTeam, callrec.PlanPremier}}); err != nil {
 			return err
@@ -365,9 +354,6 @@ func openRecDirectory(t testing.TB) *sqlite.Store {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return st
 }
 
@@ -482,8 +468,9 @@ func webexError(t *testing.T, w *httptest.ResponseRecorder) errorBody {
 	return b
 }
 
-// wantRecError checks status and the exact message of a Webex error body.
-func wantRecError(t *testing.T, w *httptest.ResponseRecorder, status int, msg string) {
+// wantErrorMessage checks status and the exact message of a Webex error
+// body (webexError's checks included) and returns the body.
+func wantErrorMessage(t *testing.T, w *httptest.ResponseRecorder, status int, msg string) errorBody {
 	t.Helper()
 	if w.Code != status {
 		t.Fatalf("status = %d, want %d; body %s", w.Code, status, w.Body.String())
@@ -492,7 +479,14 @@ func wantRecError(t *testing.T, w *httptest.ResponseRecorder, status int, msg st
 	if b.Message != msg {
 		t.Errorf("message = %q\n      want %q", b.Message, msg)
 	}
-	if len(b.Errors) > 0 && !strings.Contains(msg, b.Errors[0].Description) {
+	return b
+}
+
+// wantRecError checks status and the exact message of a Webex error body,
+// and that errors[0] is part of the message.
+func wantRecError(t *testing.T, w *httptest.ResponseRecorder, status int, msg string) {
+	t.Helper()
+	if b := wantErrorMessage(t, w, status, msg); len(b.Errors) > 0 && !strings.Contains(msg, b.Errors[0].Description) {
 		t.Errorf("errors[0].description %q is not part of the message %q", b.Errors[0].Description, msg)
 	}
 }

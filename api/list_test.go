@@ -229,6 +229,33 @@ func TestListWindowDefaults(t *testing.T) {
 	}
 }
 
+// listCase is one GET of a list by a token, and the recording ids it
+// must answer, in order.
+type listCase struct {
+	name, token, path string
+	want              []string
+}
+
+// checkLists runs each case as a subtest.
+func (e *env) checkLists(t *testing.T, cases []listCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := ids(listPage(t, e.do("GET", c.path, c.token, "")))
+			if !slices.Equal(got, c.want) {
+				t.Errorf("ids = %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+// wantAdminListRefused checks the 403 of the admin list to a token
+// that may not use it.
+func wantAdminListRefused(t *testing.T, w *httptest.ResponseRecorder) {
+	t.Helper()
+	wantRecError(t, w, 403, "The admin list needs an admin, provider admin or compliance officer token")
+}
+
 func TestListStatusAndFilters(t *testing.T) {
 	e := newEnv(t)
 	at := func(m int) time.Time { return testNow.Add(-time.Duration(m) * time.Minute) }
@@ -241,10 +268,7 @@ func TestListStatusAndFilters(t *testing.T) {
 	})
 	e.recording("org-b-rec", at(6), func(r *callrec.Recording) { r.OrgID, r.OwnerID = recOrgB, recOrgB })
 
-	cases := []struct {
-		name, token, path string
-		want              []string
-	}{
+	cases := []listCase{
 		{"default is available, never recording", adminToken, "/v1/admin/convergedRecordings", []string{"avail", "alice", "org-b-rec"}},
 		{"deleted", adminToken, "/v1/admin/convergedRecordings?status=deleted", []string{"trashed"}},
 		{"purged on the admin list", adminToken, "/v1/admin/convergedRecordings?status=purged", []string{"gone"}},
@@ -264,17 +288,9 @@ func TestListStatusAndFilters(t *testing.T) {
 		{"compliance officer sees its org only", coToken, "/v1/admin/convergedRecordings", []string{"org-b-rec"}},
 		{"viewer sees nothing on the user list", viewerToken, "/v1/convergedRecordings", nil},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			got := ids(listPage(t, e.do("GET", c.path, c.token, "")))
-			if !slices.Equal(got, c.want) {
-				t.Errorf("ids = %v, want %v", got, c.want)
-			}
-		})
-	}
+	e.checkLists(t, cases)
 	t.Run("viewer may not use the admin list", func(t *testing.T) {
-		wantRecError(t, e.do("GET", "/v1/admin/convergedRecordings", viewerToken, ""), 403,
-			"The admin list needs an admin, provider admin or compliance officer token")
+		wantAdminListRefused(t, e.do("GET", "/v1/admin/convergedRecordings", viewerToken, ""))
 	})
 	t.Run("another org named by a compliance officer is 404", func(t *testing.T) {
 		wantRecError(t, e.do("GET", "/v1/admin/convergedRecordings?orgId="+recOrgA, coToken, ""), 404,
@@ -431,10 +447,7 @@ func TestR3_R4_ListsByRole(t *testing.T) {
 	e.recording("unmatched", at(4), func(r *callrec.Recording) { r.OwnerID = recOrgA })
 	e.recording("b-org", at(5), func(r *callrec.Recording) { r.OrgID, r.OwnerID = recOrgB, recOrgB })
 	e.recording("bob-trashed", at(6), owned(callrec.OwnerUser, recBob, "bob@a.example"), func(r *callrec.Recording) { r.Status = callrec.StatusDeleted })
-	cases := []struct {
-		name, token, path string
-		want              []string
-	}{
+	cases := []listCase{
 		{"R3 a user lists only their own", aliceToken, "/v1/convergedRecordings", []string{"alice-go"}},
 		{"a user's recycle bin", bobToken, "/v1/convergedRecordings?status=deleted", []string{"bob-trashed"}},
 		{"a user naming another owner gets nothing", aliceToken, "/v1/convergedRecordings?ownerId=" + webexID(idPerson, recBob), nil},
@@ -449,17 +462,9 @@ func TestR3_R4_ListsByRole(t *testing.T) {
 		{"ownerType filter", coAToken, "/v1/admin/convergedRecordings?ownerType=virtualLine", []string{"sales-team"}},
 		{"the org's full admin of B sees B only", orgBFullToken, "/v1/admin/convergedRecordings", []string{"b-org"}},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			got := ids(listPage(t, e.do("GET", c.path, c.token, "")))
-			if !slices.Equal(got, c.want) {
-				t.Errorf("ids = %v, want %v", got, c.want)
-			}
-		})
-	}
+	e.checkLists(t, cases)
 	t.Run("a user who is no provider admin may not use the admin list", func(t *testing.T) {
-		wantRecError(t, e.do("GET", "/v1/admin/convergedRecordings", aliceToken, ""), 403,
-			"The admin list needs an admin, provider admin or compliance officer token")
+		wantAdminListRefused(t, e.do("GET", "/v1/admin/convergedRecordings", aliceToken, ""))
 	})
 	t.Run("a partner admin naming an org of another partner gets 404", func(t *testing.T) {
 		wantRecError(t, e.do("GET", "/v1/admin/convergedRecordings?orgId="+webexID(idOrg, recOrgA), acmeToken, ""), 404,

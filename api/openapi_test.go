@@ -4,40 +4,24 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/callrec/callrec"
-	"github.com/callrec/callrec/blob/fs"
 	"github.com/callrec/callrec/store/sqlite"
+	"github.com/callrec/callrec/store/sqlite/sqlitetest"
 )
 
 // realServer builds the handler over a migrated SQLite store and a folder
 // blob store, with the bootstrap partner admin's token adminToken.
 func realServer(t *testing.T) (*server, *sqlite.Store) {
 	t.Helper()
-	ctx := t.Context()
-	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "callrec.db"))
-	if err != nil {
+	st, bl := sqlitetest.NewWithBlobs(t)
+	if _, err := st.EnsureOrg(t.Context(), callrec.DefaultOrgName); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.EnsureOrg(ctx, callrec.DefaultOrgName); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.CreateToken(ctx, &callrec.Token{Hash: hashToken(adminToken), Name: "bootstrap", Role: callrec.RolePartnerAdmin, PartnerID: callrec.RootPartner}); err != nil {
-		t.Fatal(err)
-	}
-	bl, err := fs.New(filepath.Join(dir, "audio"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sqlitetest.AddToken(t, st, adminToken, callrec.Token{Name: "bootstrap", Role: callrec.RolePartnerAdmin, PartnerID: callrec.RootPartner})
 	h, err := New(Config{PublicURL: "http://callrec.test", SigningKey: []byte("0123456789abcdef0123"), Version: "test"}, st, bl)
 	if err != nil {
 		t.Fatal(err)

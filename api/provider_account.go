@@ -234,6 +234,16 @@ func (s *server) provPartnerEmail(ctx context.Context, tok *callrec.Token, email
 	return false, nil
 }
 
+// provAdminOrg resolves the org the request acts on (§1.3) and checks
+// that the token may manage its provider account's admins (R11).
+func (s *server) provAdminOrg(r *http.Request, tok *callrec.Token) (*callrec.Org, error) {
+	org, err := s.actingOrg(r, tok)
+	if err != nil {
+		return nil, err
+	}
+	return org, s.provAdminAccess(r, tok, org)
+}
+
 // provAdminAccess reads the account and checks that the token may manage
 // its admins (R11).
 func (s *server) provAdminAccess(r *http.Request, tok *callrec.Token, org *callrec.Org) error {
@@ -256,11 +266,8 @@ func (s *server) provAdminAccess(r *http.Request, tok *callrec.Token, org *callr
 
 // provAddAdmin is POST .../providerAccount/admins (R11, R12).
 func (s *server) provAddAdmin(w http.ResponseWriter, r *http.Request, tok *callrec.Token) error {
-	org, err := s.actingOrg(r, tok)
+	org, err := s.provAdminOrg(r, tok)
 	if err != nil {
-		return err
-	}
-	if err := s.provAdminAccess(r, tok, org); err != nil {
 		return err
 	}
 	var body providerAdminBody
@@ -289,24 +296,16 @@ func (s *server) provAddAdmin(w http.ResponseWriter, r *http.Request, tok *callr
 
 // provRemoveAdmin is DELETE .../providerAccount/admins/{email} (R11).
 func (s *server) provRemoveAdmin(w http.ResponseWriter, r *http.Request, tok *callrec.Token) error {
-	org, err := s.actingOrg(r, tok)
+	org, err := s.provAdminOrg(r, tok)
 	if err != nil {
-		return err
-	}
-	if err := s.provAdminAccess(r, tok, org); err != nil {
 		return err
 	}
 	email := r.PathValue("email")
-	err = s.store.Update(r.Context(), func(tx directory.Tx) error {
-		if _, err := provider.RemoveAdmin(r.Context(), tx, org.ID, email); err != nil {
+	return s.updateNoContent(w, r, func(ctx context.Context, tx directory.Tx) error {
+		if _, err := provider.RemoveAdmin(ctx, tx, org.ID, email); err != nil {
 			return ruleError(err)
 		}
 		e := strings.ToLower(strings.TrimSpace(email))
-		return s.audit(r.Context(), tx, tok, org.ID, "delete", "providerAdmin", e, map[string]string{"email": e}, nil)
+		return s.audit(ctx, tx, tok, org.ID, "delete", "providerAdmin", e, map[string]string{"email": e}, nil)
 	})
-	if err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }

@@ -2,22 +2,19 @@ package api
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/callrec/callrec"
-	"github.com/callrec/callrec/blob/fs"
 	"github.com/callrec/callrec/directory"
 	"github.com/callrec/callrec/policy"
 	"github.com/callrec/callrec/provider"
 	"github.com/callrec/callrec/store/sqlite"
+	"github.com/callrec/callrec/store/sqlite/sqlitetest"
 	"github.com/google/uuid"
 )
 
@@ -65,20 +62,8 @@ const (
 func newProvEnv(t *testing.T) *provEnv {
 	t.Helper()
 	ctx := t.Context()
-	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "callrec.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st, bl := sqlitetest.NewWithBlobs(t)
 	if err := provider.EnsureBuiltIn(ctx, st, provTarget); err != nil {
-		t.Fatal(err)
-	}
-	bl, err := fs.New(filepath.Join(dir, "audio"))
-	if err != nil {
 		t.Fatal(err)
 	}
 	h, err := New(Config{PublicURL: provURL, SigningKey: []byte("0123456789abcdef"), Now: func() time.Time { return provNow }}, st, bl)
@@ -107,11 +92,8 @@ func newProvEnv(t *testing.T) *provEnv {
 		provOfficer:  {Role: callrec.RoleComplianceOfficer, OrgID: e.orgA.ID, Email: "co@a.example"},
 		provFullB:    {Role: callrec.RoleFullAdmin, OrgID: e.orgB.ID, Email: "it@b.example"},
 	} {
-		sum := sha256.Sum256([]byte(value))
-		tok.Hash, tok.Name = hex.EncodeToString(sum[:]), value
-		if err := st.CreateToken(ctx, &tok); err != nil {
-			t.Fatal(err)
-		}
+		tok.Name = value
+		sqlitetest.AddToken(t, st, value, tok)
 	}
 	return e
 }
@@ -119,20 +101,12 @@ func newProvEnv(t *testing.T) *provEnv {
 // org creates an entitled org of partner, hosted in the US.
 func (e *provEnv) org(name, partner string) *callrec.Org {
 	e.t.Helper()
-	org, err := e.st.EnsureOrg(e.ctx, name)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	org.PartnerID, org.Region, org.Recording.Entitled = partner, "US", true
-	e.update(func(tx directory.Tx) error { return directory.Orgs.Put(e.ctx, tx, org) })
-	return org
+	return sqlitetest.EntitledOrg(e.t, e.st, name, partner)
 }
 
 func (e *provEnv) location(orgID, name, tz string) callrec.Location {
 	e.t.Helper()
-	l := callrec.Location{ID: uuid.NewString(), OrgID: orgID, Name: name, TimeZone: tz, Language: "en_US", Created: provNow}
-	e.update(func(tx directory.Tx) error { return directory.Locations.Put(e.ctx, tx, &l) })
-	return l
+	return sqlitetest.Location(e.t, e.st, orgID, name, tz, provNow)
 }
 
 func (e *provEnv) person(orgID string, loc callrec.Location, first, last, email string, enabled bool) *callrec.Person {
@@ -148,9 +122,7 @@ func (e *provEnv) person(orgID string, loc callrec.Location, first, last, email 
 
 func (e *provEnv) update(fn func(tx directory.Tx) error) {
 	e.t.Helper()
-	if err := e.st.Update(e.ctx, fn); err != nil {
-		e.t.Fatal(err)
-	}
+	sqlitetest.Update(e.t, e.st, fn)
 }
 
 // provision runs what the person PUT runs after enabling (another
@@ -169,13 +141,7 @@ func (e *provEnv) provision(orgID string, t policy.Target, by provider.Actor) {
 // do serves one request with the bearer token (none when "").
 func (e *provEnv) do(method, target, token, body string) *httptest.ResponseRecorder {
 	e.t.Helper()
-	r := httptest.NewRequest(method, target, strings.NewReader(body))
-	if token != "" {
-		r.Header.Set("Authorization", "Bearer "+token)
-	}
-	w := httptest.NewRecorder()
-	e.h.ServeHTTP(w, r)
-	return w
+	return serveAs(e.h, method, target, token, body)
 }
 
 // audits returns the audit entries of org ("" = every org) about objType.

@@ -5,6 +5,7 @@ package api
 // which version and what was shared per user (provider.AcceptTerms).
 
 import (
+	"context"
 	"net/http"
 	"reflect"
 
@@ -67,25 +68,28 @@ func provVendor(r *http.Request, tx directory.Tx) (*callrec.Provider, error) {
 
 // provGetTerms is GET .../vendors/{vendorId}/termsOfService (§4.1).
 func (s *server) provGetTerms(w http.ResponseWriter, r *http.Request, _ *callrec.Token, org *callrec.Org) error {
-	var out termsOfServiceJSON
-	err := s.store.View(r.Context(), func(tx directory.Tx) error {
-		p, err := provVendor(r, tx)
+	return s.viewJSON(w, r, func(_ context.Context, tx directory.Tx) (any, error) {
+		p, t, err := provVendorTerms(r, tx, org.ID)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		t, err := provider.Terms(r.Context(), tx, org.ID, p.ID)
-		if err != nil {
-			return err
-		}
-		out = termsOfServiceJSON{VendorID: webexID(idVendor, p.ID), VendorName: p.Name,
-			TermsOfServiceEnabled: t != nil && t.Accepted, TermsOfServiceURL: p.TermsURL}
-		return nil
+		return termsOfServiceJSON{VendorID: webexID(idVendor, p.ID), VendorName: p.Name,
+			TermsOfServiceEnabled: t != nil && t.Accepted, TermsOfServiceURL: p.TermsURL}, nil
 	})
+}
+
+// provVendorTerms reads the vendor the path names and the org's answer
+// to its terms (nil: never answered).
+func provVendorTerms(r *http.Request, tx directory.Tx, orgID string) (*callrec.Provider, *callrec.TermsAcceptance, error) {
+	p, err := provVendor(r, tx)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	t, err := provider.Terms(r.Context(), tx, orgID, p.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, t, nil
 }
 
 // provPutTerms is PUT .../vendors/{vendorId}/termsOfService (§4.2): full,
@@ -101,12 +105,8 @@ func (s *server) provPutTerms(w http.ResponseWriter, r *http.Request, tok *callr
 		return badRequest("termsOfServiceEnabled: is required (true accepts the vendor's terms of service, false withdraws)")
 	}
 	accepted := *body.TermsOfServiceEnabled
-	err := s.store.Update(r.Context(), func(tx directory.Tx) error {
-		p, err := provVendor(r, tx)
-		if err != nil {
-			return err
-		}
-		prev, err := provider.Terms(r.Context(), tx, org.ID, p.ID)
+	return s.updateNoContent(w, r, func(_ context.Context, tx directory.Tx) error {
+		p, prev, err := provVendorTerms(r, tx, org.ID)
 		if err != nil {
 			return err
 		}
@@ -128,11 +128,6 @@ func (s *server) provPutTerms(w http.ResponseWriter, r *http.Request, tok *callr
 		}
 		return s.audit(r.Context(), tx, tok, org.ID, action, "termsOfService", p.ID, before, next)
 	})
-	if err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 // provGetAcceptance is GET .../vendors/{vendorId}/termsOfService/acceptance:
@@ -147,19 +142,14 @@ func (s *server) provGetAcceptance(w http.ResponseWriter, r *http.Request, tok *
 			return err
 		}
 	}
-	var out termsAcceptanceJSON
-	err = s.store.View(r.Context(), func(tx directory.Tx) error {
-		p, err := provVendor(r, tx)
+	return s.viewJSON(w, r, func(_ context.Context, tx directory.Tx) (any, error) {
+		p, t, err := provVendorTerms(r, tx, org.ID)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		t, err := provider.Terms(r.Context(), tx, org.ID, p.ID)
-		if err != nil {
-			return err
-		}
-		out = termsAcceptanceJSON{VendorID: webexID(idVendor, p.ID), VendorName: p.Name, SharedUsers: []sharedUserJSON{}}
+		out := termsAcceptanceJSON{VendorID: webexID(idVendor, p.ID), VendorName: p.Name, SharedUsers: []sharedUserJSON{}}
 		if t == nil {
-			return nil
+			return out, nil
 		}
 		out.Accepted, out.AcceptedBy, out.AcceptedAt = t.Accepted, t.By, provTime(t.At)
 		out.TermsOfServiceVersion, out.CustomerName = t.Version, t.CustomerName
@@ -170,11 +160,6 @@ func (s *server) provGetAcceptance(w http.ResponseWriter, r *http.Request, tok *
 			}
 			out.SharedUsers = append(out.SharedUsers, sharedUserJSON{ID: provMemberID(u.Type, u.ID), Type: u.Type, SharedAt: provTime(u.At), Fields: fields})
 		}
-		return nil
+		return out, nil
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
 }

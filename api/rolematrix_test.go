@@ -172,7 +172,7 @@ func matrixObjects(f *crFixture) map[string]string {
 		}
 		return directory.Accounts.Put(ctx, tx, &acct)
 	})
-	spare := callrec.Token{Role: callrec.RoleReadOnlyAdmin, OrgID: f.orgA.ID, Hash: crHash("spare-" + uuid.NewString()), Name: "spare", Email: "spare@acme.example"}
+	spare := callrec.Token{Role: callrec.RoleReadOnlyAdmin, OrgID: f.orgA.ID, Hash: hashToken("spare-" + uuid.NewString()), Name: "spare", Email: "spare@acme.example"}
 	if err := f.st.CreateToken(ctx, &spare); err != nil {
 		f.t.Fatal(err)
 	}

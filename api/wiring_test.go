@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/callrec/callrec"
 	"github.com/callrec/callrec/blob/fs"
 	"github.com/callrec/callrec/store/sqlite"
+	"github.com/callrec/callrec/store/sqlite/sqlitetest"
 )
 
 // The concrete stores the binary wires in satisfy the interfaces declared here.
@@ -27,27 +27,13 @@ var (
 // input, to catch what the in-memory fakes cannot.
 func TestWithRealStores(t *testing.T) {
 	ctx := t.Context()
-	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "callrec.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st, bl := sqlitetest.NewWithBlobs(t)
 	org, err := st.EnsureOrg(ctx, callrec.DefaultOrgName)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.CreateToken(ctx, &callrec.Token{Hash: hashToken(adminToken), Name: "bootstrap", Role: callrec.RolePartnerAdmin,
-		PartnerID: callrec.RootPartner, Email: "root@partner.example"}); err != nil {
-		t.Fatal(err)
-	}
-	bl, err := fs.New(filepath.Join(dir, "audio"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sqlitetest.AddToken(t, st, adminToken, callrec.Token{Name: "bootstrap", Role: callrec.RolePartnerAdmin,
+		PartnerID: callrec.RootPartner, Email: "root@partner.example"})
 	audio := bytes.Repeat([]byte("RIFF-wave-data-"), 100)
 	for i := range 25 {
 		id := fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
