@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/callrec/callrec"
 	"github.com/callrec/callrec/directory"
@@ -104,6 +105,9 @@ type dirType[T any] struct {
 	changed func(ctx context.Context, tx directory.Tx, orgID string, before, next *T) error
 	// audited is the form the audit log keeps (nil: the object itself).
 	audited func(*T) any
+	// member: objects of the kind can be provider-account members
+	// (people, virtual lines); deleting one ends its membership.
+	member bool
 }
 
 // dirRender renders an object as the API shows it; tx serves kinds whose
@@ -174,6 +178,11 @@ func dirSave[T any](s *server, ctx context.Context, tx directory.Tx, tok *callre
 func dirRemove[T any](s *server, ctx context.Context, tx directory.Tx, tok *callrec.Token, orgID string, d *dirType[T], v *T) error {
 	if err := d.kind.Delete(ctx, tx, orgID, d.id(v)); err != nil {
 		return fmt.Errorf("api: delete %s: %w", d.noun, err)
+	}
+	if d.member {
+		if err := s.dropMembership(ctx, tx, tok, orgID, d.id(v)); err != nil {
+			return err
+		}
 	}
 	return s.audit(ctx, tx, tok, orgID, "delete", d.auditType, d.id(v), d.auditForm(v), nil)
 }
@@ -297,4 +306,29 @@ func dirCreate[T any](s *server, w http.ResponseWriter, r *http.Request, tok *ca
 		}
 		return render(ctx, tx, org.ID, v)
 	})
+}
+
+// dropMembership removes a deleted person or virtual line from the org's
+// provider accounts (members and the plan they had), auditing each
+// account it changes. Its recordings stay, with the expiry they have.
+func (s *server) dropMembership(ctx context.Context, tx directory.Tx, tok *callrec.Token, orgID, memberID string) error {
+	accts, err := directory.Accounts.List(ctx, tx, orgID)
+	if err != nil {
+		return fmt.Errorf("api: drop membership: %w", err)
+	}
+	for i := range accts {
+		before := accts[i]
+		next := before
+		next.Members = slices.DeleteFunc(slices.Clone(before.Members), func(m callrec.AccountMember) bool { return m.ID == memberID })
+		if len(next.Members) == len(before.Members) {
+			continue
+		}
+		if err := directory.Accounts.Put(ctx, tx, &next); err != nil {
+			return fmt.Errorf("api: drop membership: %w", err)
+		}
+		if err := s.audit(ctx, tx, tok, orgID, "update", "providerAccount", directory.PairID(orgID, next.ProviderID), &before, &next); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -176,7 +176,8 @@ var virtualLineType = dirType[callrec.VirtualLine]{kind: directory.VirtualLines,
 			return nil
 		}
 		return stillRecordable(ctx, tx, orgID, "locationId", policy.Target{Line: before}, policy.Target{Line: next}, next.Recording)
-	}}
+	},
+	member: true}
 
 // listVirtualLines is GET /v1/telephony/config/virtualLines.
 func (s *server) listVirtualLines(w http.ResponseWriter, r *http.Request, _ *callrec.Token, org *callrec.Org) error {

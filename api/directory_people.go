@@ -225,7 +225,8 @@ var personType = dirType[callrec.Person]{kind: directory.People, wildcard: "pers
 		}
 		return stillRecordable(ctx, tx, orgID, strings.Join(changed, ", "), policy.Target{Person: before}, policy.Target{Person: next}, next.Recording)
 	},
-	audited: func(p *callrec.Person) any { return auditPerson(p) }}
+	audited: func(p *callrec.Person) any { return auditPerson(p) },
+	member:  true}
 
 // listPeople is GET /v1/people.
 func (s *server) listPeople(w http.ResponseWriter, r *http.Request, _ *callrec.Token, org *callrec.Org) error {
