@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -180,6 +181,11 @@ func (s *server) updateOrganization(w http.ResponseWriter, r *http.Request, tok 
 		if sameJSON(before, &next) {
 			return renderOrg(&next), nil
 		}
+		if next.Region != before.Region {
+			if err := regionStillOffered(ctx, tx, &next); err != nil {
+				return nil, err
+			}
+		}
 		if before.Name == callrec.DefaultOrgName && next.Name != before.Name {
 			// Recordings of unbound sources land in the org found by this name.
 			return nil, conflictf("displayName: the built-in organization %q cannot be renamed", callrec.DefaultOrgName)
@@ -189,6 +195,28 @@ func (s *server) updateOrganization(w http.ResponseWriter, r *http.Request, tok 
 		}
 		return renderOrg(&next), nil
 	})
+}
+
+// regionStillOffered refuses to move an org to a hosting region where a
+// provider it or one of its locations has chosen is not offered (R6).
+func regionStillOffered(ctx context.Context, tx directory.Tx, org *callrec.Org) error {
+	snap, err := directory.Snapshot(ctx, tx, org.ID)
+	if err != nil {
+		return fmt.Errorf("api: region check: %w", err)
+	}
+	chosen := map[string]string{org.Recording.VendorID: "the organization"}
+	for _, l := range snap.Locations {
+		if l.Recording.VendorID != "" {
+			chosen[l.Recording.VendorID] = "location " + quote(l.Name)
+		}
+	}
+	for id, where := range chosen {
+		p, ok := snap.Providers[id]
+		if ok && len(p.Regions) > 0 && !slices.Contains(p.Regions, org.Region) {
+			return conflictf("hostingRegion: provider %s, chosen for %s, is not offered in region %s (R6); choose another vendor first", quote(p.Name), where, org.Region)
+		}
+	}
+	return nil
 }
 
 // orgContents are the kinds of directory objects whose presence keeps an

@@ -6,6 +6,7 @@ import (
 
 	"github.com/callrec/callrec"
 	"github.com/callrec/callrec/directory"
+	"github.com/callrec/callrec/store/sqlite/sqlitetest"
 )
 
 // TestDeletingAMemberEndsItsMembership: a deleted person or virtual line
@@ -42,5 +43,32 @@ func TestDeletingAMemberEndsItsMembership(t *testing.T) {
 	})
 	if len(entries) != 2 || entries[0].Actor != "admin@acme.example" || entries[0].Before == nil || entries[0].After == nil {
 		t.Fatalf("providerAccount audit entries = %+v, want two updates by the admin with before and after", entries)
+	}
+}
+
+// TestR6_HostingRegionMoveKeepsProvidersOffered: an org cannot move to a
+// region where a provider it or a location chose is not offered.
+func TestR6_HostingRegionMoveKeepsProvidersOffered(t *testing.T) {
+	f := newCRFixture(t)
+	path := "/v1/organizations/" + webexID(idOrg, f.orgA.ID)
+	// The built-in provider is offered everywhere: the move is fine.
+	if w := f.do(crTokPartner, "PUT", path, `{"hostingRegion": "GB"}`); w.Code != http.StatusOK {
+		t.Fatalf("move to GB with the built-in provider = %d %s", w.Code, w.Body)
+	}
+	if w := f.do(crTokPartner, "PUT", path, `{"hostingRegion": "US"}`); w.Code != http.StatusOK {
+		t.Fatalf("move back to US = %d %s", w.Code, w.Body)
+	}
+	f.update(func(tx directory.Tx) error {
+		l, err := directory.Locations.Get(t.Context(), tx, f.orgA.ID, f.branch.ID)
+		if err != nil {
+			return err
+		}
+		l.Recording.VendorID = f.external.ID // offered in the US only
+		return directory.Locations.Put(t.Context(), tx, l)
+	})
+	w := f.do(crTokPartner, "PUT", path, `{"hostingRegion": "GB"}`)
+	wantErrorMessage(t, w, http.StatusConflict, `hostingRegion: provider "Tapeworm", chosen for location "Branch", is not offered in region GB (R6); choose another vendor first`)
+	if got := sqlitetest.Get(t, f.st, directory.Orgs, "", f.orgA.ID).Region; got != "US" {
+		t.Fatalf("region after the refused move = %s, want US", got)
 	}
 }
