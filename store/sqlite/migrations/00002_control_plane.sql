@@ -76,6 +76,9 @@ ALTER TABLE tokens ADD COLUMN person_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE tokens ADD COLUMN email TEXT NOT NULL DEFAULT '';
 ALTER TABLE tokens ADD COLUMN location_ids TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE tokens ADD COLUMN expires_us BIGINT;
+-- Partner admins from before partners existed are the bootstrap admin:
+-- they manage every org (the root partner).
+UPDATE tokens SET partner_id = 'root' WHERE role = 'partnerAdmin' AND partner_id = '';
 
 CREATE INDEX tokens_org ON tokens (org_id);
 CREATE INDEX tokens_partner ON tokens (partner_id);
