@@ -409,6 +409,7 @@ type Job struct {
 	LocationID string
 	VendorID   string
 	By         string // email of the admin
+	TrackingID string // trackingId of the request that started it
 	Created    time.Time
 	Finished   time.Time
 	Status     string // STARTING, STARTED, COMPLETED, FAILED

@@ -113,9 +113,8 @@ func crJobExit(j *callrec.Job) string {
 	return "COMPLETED"
 }
 
-// renderJob renders job j, the instance-th of its org; trackingID is the
-// trackingId of the request that made it.
-func renderJob(j *callrec.Job, instance int, trackingID string) callRecordingJobStatusJSON {
+// renderJob renders job j, the instance-th of its org.
+func renderJob(j *callrec.Job, instance int) callRecordingJobStatusJSON {
 	start, end := crTime(j.Created), crTime(j.Finished)
 	last := end
 	if last == "" {
@@ -131,7 +130,7 @@ func renderJob(j *callrec.Job, instance int, trackingID string) callRecordingJob
 	out := callRecordingJobStatusJSON{
 		Name:             crJobName,
 		ID:               webexID(idJob, j.ID),
-		TrackingID:       trackingID,
+		TrackingID:       j.TrackingID,
 		SourceUserID:     j.By,
 		SourceCustomerID: webexID(idOrg, j.OrgID),
 		TargetCustomerID: webexID(idOrg, j.OrgID),
@@ -157,26 +156,6 @@ func renderJob(j *callrec.Job, instance int, trackingID string) callRecordingJob
 	return out
 }
 
-// crJobs reads the org's jobs (creation order) and the trackingIds of
-// the requests that created them (from the audit log).
-func crJobs(ctx context.Context, tx directory.Tx, orgID string) ([]callrec.Job, map[string]string, error) {
-	jobs, err := directory.Jobs.List(ctx, tx, orgID)
-	if err != nil {
-		return nil, nil, fmt.Errorf("api: jobs: %w", err)
-	}
-	entries, err := tx.ListAudit(ctx, directory.AuditQuery{OrgID: orgID, ObjectType: auditRecordingJob})
-	if err != nil {
-		return nil, nil, fmt.Errorf("api: jobs: %w", err)
-	}
-	tracking := make(map[string]string, len(entries))
-	for _, e := range entries {
-		if e.Action == "create" {
-			tracking[e.ObjectID] = e.TrackingID
-		}
-	}
-	return jobs, tracking, nil
-}
-
 // crListJobs is GET /v1/telephony/config/jobs/callRecording (§6.1),
 // newest first.
 func (s *server) crListJobs(w http.ResponseWriter, r *http.Request, _ *callrec.Token, org *callrec.Org) error {
@@ -186,13 +165,13 @@ func (s *server) crListJobs(w http.ResponseWriter, r *http.Request, _ *callrec.T
 	}
 	var items []callRecordingJobStatusJSON
 	err = s.store.View(r.Context(), func(tx directory.Tx) error {
-		jobs, tracking, err := crJobs(r.Context(), tx, org.ID)
+		jobs, err := directory.Jobs.List(r.Context(), tx, org.ID)
 		if err != nil {
-			return err
+			return fmt.Errorf("api: jobs: %w", err)
 		}
 		items = make([]callRecordingJobStatusJSON, 0, len(jobs))
 		for i := range jobs {
-			items = append(items, renderJob(&jobs[i], i+1, tracking[jobs[i].ID]))
+			items = append(items, renderJob(&jobs[i], i+1))
 		}
 		slices.Reverse(items)
 		return nil
@@ -204,34 +183,34 @@ func (s *server) crListJobs(w http.ResponseWriter, r *http.Request, _ *callrec.T
 	return nil
 }
 
-// crJob finds the job of the path in the org, with its instance number
-// and trackingId; 404 when the id does not parse or names another org's.
-func crJob(ctx context.Context, tx directory.Tx, orgID, raw string) (*callrec.Job, int, string, error) {
+// crJob finds the job of the path in the org, with its instance number;
+// 404 when the id does not parse or names another org's.
+func crJob(ctx context.Context, tx directory.Tx, orgID, raw string) (*callrec.Job, int, error) {
 	id, ok := parseID(idJob, raw)
 	if !ok {
-		return nil, 0, "", notFoundf("Job %s was not found", quote(raw))
+		return nil, 0, notFoundf("Job %s was not found", quote(raw))
 	}
-	jobs, tracking, err := crJobs(ctx, tx, orgID)
+	jobs, err := directory.Jobs.List(ctx, tx, orgID)
 	if err != nil {
-		return nil, 0, "", err
+		return nil, 0, fmt.Errorf("api: jobs: %w", err)
 	}
 	for i := range jobs {
 		if jobs[i].ID == id {
-			return &jobs[i], i + 1, tracking[id], nil
+			return &jobs[i], i + 1, nil
 		}
 	}
-	return nil, 0, "", notFoundf("Job %s was not found", quote(raw))
+	return nil, 0, notFoundf("Job %s was not found", quote(raw))
 }
 
 // crGetJob is GET /v1/telephony/config/jobs/callRecording/{jobId} (§6.2).
 func (s *server) crGetJob(w http.ResponseWriter, r *http.Request, _ *callrec.Token, org *callrec.Org) error {
 	var out callRecordingJobStatusJSON
 	err := s.store.View(r.Context(), func(tx directory.Tx) error {
-		j, n, tracking, err := crJob(r.Context(), tx, org.ID, r.PathValue("jobId"))
+		j, n, err := crJob(r.Context(), tx, org.ID, r.PathValue("jobId"))
 		if err != nil {
 			return err
 		}
-		out = renderJob(j, n, tracking)
+		out = renderJob(j, n)
 		return nil
 	})
 	if err != nil {
@@ -249,7 +228,7 @@ func (s *server) crGetJobErrors(w http.ResponseWriter, r *http.Request, _ *callr
 	}
 	var items []callRecordingJobErrorItemJSON
 	err = s.store.View(r.Context(), func(tx directory.Tx) error {
-		j, _, tracking, err := crJob(r.Context(), tx, org.ID, r.PathValue("jobId"))
+		j, _, err := crJob(r.Context(), tx, org.ID, r.PathValue("jobId"))
 		if err != nil {
 			return err
 		}
@@ -264,7 +243,7 @@ func (s *server) crGetJobErrors(w http.ResponseWriter, r *http.Request, _ *callr
 				msg.LocationID = webexID(idLocation, j.LocationID)
 			}
 			items = append(items, callRecordingJobErrorItemJSON{
-				Item: e.Item, ItemNumber: i, TrackingID: fmt.Sprintf("%s_%d", tracking, i),
+				Item: e.Item, ItemNumber: i, TrackingID: fmt.Sprintf("%s_%d", j.TrackingID, i),
 				Error: callRecordingJobErrorJSON{Key: code, Message: []callRecordingJobErrorMessageJSON{msg}},
 			})
 		}

@@ -177,7 +177,7 @@ func (s *server) crPutOrgVendor(w http.ResponseWriter, r *http.Request, tok *cal
 	}
 	ctx := r.Context()
 	started := s.now().UTC()
-	job := &callrec.Job{ID: uuid.NewString(), OrgID: org.ID, VendorID: vendorID, By: actor(tok), Created: started}
+	job := &callrec.Job{ID: uuid.NewString(), OrgID: org.ID, VendorID: vendorID, By: actor(tok), TrackingID: info(ctx).trackingID, Created: started}
 	err = s.store.Update(ctx, func(tx directory.Tx) error {
 		snap, err := crSnapshot(ctx, tx, org.ID)
 		if err != nil {

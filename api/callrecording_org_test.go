@@ -556,10 +556,10 @@ func TestCallRecordingJobs(t *testing.T) {
 func TestCallRecordingRenderJob(t *testing.T) {
 	start := time.Date(2024, 5, 8, 14, 12, 28, 371_000_000, time.UTC)
 	j := &callrec.Job{ID: "fb85d034-5474-49b3-8c77-3d6ed453070f", OrgID: "e513185f-5a2f-4495-b35b-7067bf7ce48e", LocationID: "02a43ee9-17ae-4e0c-9e79-720e3a6503fd",
-		VendorID: callrec.BuiltInProviderID, By: "a@b.example", Created: start, Finished: start.Add(11086 * time.Millisecond),
+		VendorID: callrec.BuiltInProviderID, By: "a@b.example", TrackingID: "CALLREC_x", Created: start, Finished: start.Add(11086 * time.Millisecond),
 		Status: "COMPLETED", Locations: 0, Users: 6, Updated: 5, Failed: 1,
 		Errors: []callrec.JobError{{Item: "x", Code: "404", Message: "gone"}}}
-	got := renderJob(j, 7, "CALLREC_x")
+	got := renderJob(j, 7)
 	ex := got.JobExecutionStatus[0]
 	for _, c := range []struct{ name, got, want string }{
 		{"id", got.ID, "Y2lzY29zcGFyazovL3VzL0pPQl9JRC9mYjg1ZDAzNC01NDc0LTQ5YjMtOGM3Ny0zZDZlZDQ1MzA3MGY"},
