@@ -30,6 +30,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/callrec/callrec"
+	"github.com/callrec/callrec/sipdigest"
 )
 
 // Store is what the recorder needs of the state store.
@@ -115,8 +116,8 @@ type Server struct {
 	// sourcesLoaded is when sources was last loaded (Unix ns), also
 	// claimed by admit before an on-demand reload.
 	sourcesLoaded atomic.Int64
-	nonces        nonceKeeper   // digest challenges (RFC 7616)
-	srcDone       chan struct{} // closed when sourceLoop has returned
+	nonces        sipdigest.Nonces // digest challenges (RFC 7616)
+	srcDone       chan struct{}    // closed when sourceLoop has returned
 	badMu         sync.Mutex
 	badNets       string // the invalid source networks last reported
 }

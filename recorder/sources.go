@@ -3,27 +3,17 @@ package recorder
 import (
 	"cmp"
 	"context"
-	"crypto/hmac"
-	"crypto/md5"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
-	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"net/netip"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
-	"github.com/icholy/digest"
 
 	"github.com/callrec/callrec"
+	"github.com/callrec/callrec/sipdigest"
 )
 
 // Sources lists the SIPREC sources: recording clients (SBCs, PBXs, the
@@ -38,11 +28,7 @@ type Sources interface {
 // DigestRealm is the realm of the recorder's digest challenges (RFC 7616
 // §3.3). A source's credentials are checked against its own
 // SIPCredentials.Realm, which the control plane sets to this value.
-const DigestRealm = "callrec"
-
-// nonceTTL is how long a challenge's nonce is accepted; an INVITE with an
-// older nonce gets a new challenge with stale=true (RFC 7616 §3.3).
-const nonceTTL = 5 * time.Minute
+const DigestRealm = sipdigest.DefaultRealm
 
 // DefaultSourceRefresh is how often the source list is reloaded when
 // Config.SourceRefresh is zero.
@@ -247,7 +233,7 @@ func (s *Server) admitBy(t *sourceTable, req *sip.Request, src netip.Addr) admis
 	now := s.now()
 	hdrs := req.GetHeaders("Authorization")
 	if len(hdrs) == 0 {
-		return admission{code: 401, reason: "Unauthorized", hdrs: s.nonces.challenge(now, false)}
+		return admission{code: 401, reason: "Unauthorized", hdrs: s.nonces.Challenge(now, false)}
 	}
 	stale := false
 	var lastErr error
@@ -256,172 +242,42 @@ func (s *Server) admitBy(t *sourceTable, req *sip.Request, src netip.Addr) admis
 		if err == nil {
 			return admission{orgID: st.OrgID, how: "digest", source: st.Name + " (" + st.ID + ")"}
 		}
-		if errors.Is(err, errStaleNonce) {
+		if errors.Is(err, sipdigest.ErrStaleNonce) {
 			stale = true
 		}
 		lastErr = err
 	}
-	return admission{code: 401, reason: "Unauthorized", hdrs: s.nonces.challenge(now, stale), why: oneLine(lastErr)}
+	return admission{code: 401, reason: "Unauthorized", hdrs: s.nonces.Challenge(now, stale), why: oneLine(lastErr)}
 }
-
-// nonceKeeper issues and checks stateless nonces: the expiry and an HMAC
-// of it under a key that lives as long as the process (a restart makes
-// outstanding nonces stale, which clients answer by authenticating
-// again).
-type nonceKeeper struct {
-	once sync.Once
-	key  [32]byte
-}
-
-func (n *nonceKeeper) init() {
-	n.once.Do(func() { _, _ = rand.Read(n.key[:]) })
-}
-
-func (n *nonceKeeper) mac(expiry []byte) []byte {
-	m := hmac.New(sha256.New, n.key[:])
-	m.Write([]byte("callrec digest nonce\x00" + DigestRealm + "\x00"))
-	m.Write(expiry)
-	return m.Sum(nil)[:16]
-}
-
-// issue returns a nonce that expires nonceTTL after now.
-func (n *nonceKeeper) issue(now time.Time) string {
-	n.init()
-	var b [24]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(now.Add(nonceTTL).Unix()))
-	copy(b[8:], n.mac(b[:8]))
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-// check reports whether nonce is one of ours (errBadNonce otherwise) and
-// still fresh (errStaleNonce otherwise).
-func (n *nonceKeeper) check(nonce string, now time.Time) error {
-	n.init()
-	b, err := base64.RawURLEncoding.DecodeString(nonce)
-	if err != nil || len(b) != 24 {
-		return errBadNonce
-	}
-	if !hmac.Equal(b[8:], n.mac(b[:8])) {
-		return errBadNonce
-	}
-	if now.Unix() >= int64(binary.BigEndian.Uint64(b[:8])) {
-		return errStaleNonce
-	}
-	return nil
-}
-
-// challenge returns the WWW-Authenticate headers of a 401: SHA-256 first,
-// then MD5 for older clients (RFC 8760 §2.4: in order of preference).
-func (n *nonceKeeper) challenge(now time.Time, stale bool) []sip.Header {
-	nonce := n.issue(now)
-	var hdrs []sip.Header
-	for _, alg := range []string{"SHA-256", "MD5"} {
-		v := fmt.Sprintf(`Digest realm="%s", nonce="%s", algorithm=%s, qop="auth"`, DigestRealm, nonce, alg)
-		if stale {
-			v += ", stale=true"
-		}
-		hdrs = append(hdrs, sip.NewHeader("WWW-Authenticate", v))
-	}
-	return hdrs
-}
-
-// Digest verification errors.
-var (
-	errBadNonce   = errors.New("nonce was not issued by this server")
-	errStaleNonce = errors.New("nonce has expired")
-)
 
 // verifyDigest checks one Authorization header of req (RFC 7616 §3.4,
 // RFC 3261 §22.4) against the sources' credentials: a known user name,
-// the source's realm, a nonce of ours that has not expired, the request
-// URI, and the response computed from the stored HA1 of the algorithm
-// (MD5 or SHA-256; qop absent or "auth"). It returns the source.
+// then sipdigest's checks (the source's realm, a nonce of ours that has
+// not expired, the request URI, the response from the stored HA1). It
+// returns the source.
 //
 // Nonce counts are not tracked: an Authorization replayed within the
 // nonce's lifetime is accepted again (the INVITE it authorises starts one
 // more recording of the same source's org, nothing more).
-func verifyDigest(value string, req *sip.Request, users map[string]*callrec.SIPRECSource, nonces *nonceKeeper, now time.Time) (*callrec.SIPRECSource, error) {
-	cred, err := digest.ParseCredentials(value)
+func verifyDigest(value string, req *sip.Request, users map[string]*callrec.SIPRECSource, nonces *sipdigest.Nonces, now time.Time) (*callrec.SIPRECSource, error) {
+	a, err := sipdigest.ParseAuthorization(value)
 	if err != nil {
-		return nil, fmt.Errorf("authorization: %w", err)
+		return nil, err
 	}
-	if cred.Userhash {
-		return nil, errors.New("authorization: userhash is not supported")
-	}
-	st := users[cred.Username]
+	st := users[a.Username]
 	if st == nil || st.SIP == nil {
-		return nil, fmt.Errorf("authorization: unknown user %q", cred.Username)
+		return nil, fmt.Errorf("authorization: unknown user %q", a.Username)
 	}
-	realm := st.SIP.Realm
-	if realm == "" {
-		realm = DigestRealm
-	}
-	if cred.Realm != realm {
-		return nil, fmt.Errorf("authorization: realm %q, want %q", cred.Realm, realm)
-	}
-	if err := nonces.check(cred.Nonce, now); err != nil {
-		return nil, fmt.Errorf("authorization: %w", err)
-	}
-	var h hash.Hash
-	var ha1 string
-	switch strings.ToUpper(cred.Algorithm) {
-	case "", "MD5":
-		h, ha1 = md5.New(), st.SIP.HA1MD5
-	case "SHA-256":
-		h, ha1 = sha256.New(), st.SIP.HA1SHA256
-	default:
-		return nil, fmt.Errorf("authorization: algorithm %q is not supported", cred.Algorithm)
-	}
-	if ha1 == "" {
-		return nil, fmt.Errorf("authorization: no %s credentials for user %q", cmp.Or(cred.Algorithm, "MD5"), cred.Username)
-	}
-	if !sameRequestURI(cred.URI, req.Recipient) {
-		return nil, fmt.Errorf("authorization: uri %q is not the request URI", cred.URI)
-	}
-	if cred.QOP != "" && cred.QOP != "auth" {
-		return nil, fmt.Errorf("authorization: qop %q is not supported", cred.QOP)
-	}
-	if cred.QOP == "auth" && cred.Cnonce == "" {
-		return nil, errors.New("authorization: qop=auth without cnonce")
-	}
-	want := digestResponse(h, ha1, cred.Nonce, cred.Nc, cred.Cnonce, cred.QOP, string(req.Method), cred.URI)
-	if subtle.ConstantTimeCompare([]byte(want), []byte(strings.ToLower(cred.Response))) != 1 {
-		return nil, fmt.Errorf("authorization: wrong response for user %q", cred.Username)
+	secret := sipdigest.Secret{Realm: st.SIP.Realm, HA1MD5: st.SIP.HA1MD5, HA1SHA256: st.SIP.HA1SHA256}
+	if err := a.Verify(string(req.Method), req.Recipient, secret, nonces, now); err != nil {
+		return nil, err
 	}
 	return st, nil
 }
 
-// digestResponse is the RFC 7616 §3.4.1 response for qop "auth", or the
-// RFC 2069 form when qop is empty.
-func digestResponse(h hash.Hash, ha1, nonce string, nc int, cnonce, qop, method, uri string) string {
-	a2 := hexHash(h, method+":"+uri)
-	ha1 = strings.ToLower(ha1)
-	if qop == "" {
-		return hexHash(h, ha1+":"+nonce+":"+a2)
-	}
-	return hexHash(h, fmt.Sprintf("%s:%s:%08x:%s:%s:%s", ha1, nonce, nc, cnonce, qop, a2))
-}
-
-func hexHash(h hash.Hash, s string) string {
-	h.Reset()
-	h.Write([]byte(s))
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// sameRequestURI compares the digest uri with the request URI (RFC 7616
-// §3.4.6): same user, host and port; parameters are not compared, since
-// clients differ in which they copy.
-func sameRequestURI(s string, recipient sip.Uri) bool {
-	var u sip.Uri
-	if err := sip.ParseUri(s, &u); err != nil {
-		return false
-	}
-	return u.User == recipient.User && strings.EqualFold(u.Host, recipient.Host) && u.Port == recipient.Port
-}
-
 // HA1 computes the RFC 7616 §3.4.2 HA1 values (MD5 and SHA-256, hex) of
-// a user name and password in realm, as SIPCredentials stores them.
+// a user name and password in realm, as SIPCredentials stores them. It
+// is sipdigest.HA1, kept here for the recorder's callers.
 func HA1(username, realm, password string) (md5Hex, sha256Hex string) {
-	s := username + ":" + realm + ":" + password
-	return hexHash(md5.New(), s), hexHash(sha256.New(), s)
+	return sipdigest.HA1(username, realm, password)
 }
