@@ -1,0 +1,99 @@
+package relay
+
+import (
+	"testing"
+	"time"
+)
+
+// sendDigit sends one RFC 4733 event the way phones do: three packets
+// while it lasts, three end packets, all with the event's start timestamp.
+func sendDigit(e *endpoint, to *Leg, pt uint8, code uint8, seq *uint16, ts uint32) {
+	for i := range 6 {
+		end := i >= 3
+		flags := byte(10) // volume -10 dBm0
+		if end {
+			flags |= 0x80
+		}
+		dur := uint16(160 * min(i+1, 4))
+		e.send(to.LocalRTP(), rtpPacket(pt, i == 0, *seq, ts, 0xd7, []byte{code, flags, byte(dur >> 8), byte(dur)}))
+		*seq++
+	}
+}
+
+func collectDigits(t *testing.T, ch <-chan string, n int) string {
+	t.Helper()
+	var s string
+	for range n {
+		select {
+		case d := <-ch:
+			s += d
+		case <-time.After(2 * time.Second):
+			t.Fatalf("got digits %q, waiting for %d", s, n)
+		}
+	}
+	select {
+	case d := <-ch:
+		t.Fatalf("extra digit %q after %q", d, s)
+	case <-time.After(30 * time.Millisecond):
+	}
+	return s
+}
+
+// TestR35_DTMFDigitsAndSwallow: each telephone-event is reported once
+// (end bit, deduplicated over its three end packets) with its side;
+// without Swallow the packets are relayed with the other leg's event
+// payload type, with Swallow they are held back (feature access code
+// collection) while audio still flows.
+func TestR35_DTMFDigitsAndSwallow(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		swallow bool
+	}{
+		{"relayed", false},
+		{"swallowed", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cb := pcmu
+			cb.EventPT = 96
+			f := newCall(t, pcmu, cb)
+			digits := make(chan string, 16)
+			sides := make(chan Side, 16)
+			f.br.OnDigit(func(s Side, d string) { sides <- s; digits <- d })
+			f.br.Swallow(A, tc.swallow)
+			seq := uint16(100)
+			for i, code := range []uint8{10, 4, 4} { // *44
+				sendDigit(f.ea, f.la, 101, code, &seq, uint32(8000*(i+1)))
+			}
+			f.ea.send(f.la.LocalRTP(), rtpPacket(0, false, seq, 40000, 0xd7, []byte("audio")))
+			if got := collectDigits(t, digits, 3); got != "*44" {
+				t.Fatalf("digits %q, want *44", got)
+			}
+			for range 3 {
+				if s := <-sides; s != A {
+					t.Fatalf("digit reported from side %s", s)
+				}
+			}
+			var events int
+			for {
+				b := recvOn(t, f.eb.rtp, time.Second)
+				if pt := b[1] & 0x7f; pt == 96 {
+					events++
+					continue
+				} else if pt != 0 {
+					t.Fatalf("B got payload type %d", pt)
+				}
+				break // the audio packet comes last
+			}
+			want := 18
+			if tc.swallow {
+				want = 0
+			}
+			if events != want {
+				t.Fatalf("B got %d event packets, want %d", events, want)
+			}
+			if s := f.la.Stats(); s.Swallowed != uint64(18-want) {
+				t.Fatalf("Swallowed = %d, want %d", s.Swallowed, 18-want)
+			}
+		})
+	}
+}
