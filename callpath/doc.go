@@ -1,0 +1,52 @@
+// Package callpath is callrec's call plane: a SIP back-to-back user agent
+// (B2BUA, RFC 3261 §6 and RFC 7092) on --sip, over UDP and TCP, that
+// connects calls between people's registered devices and the org's trunks
+// (the PSTN), relays their media through callpath/relay, and applies the
+// recording policy (policy.Decide) to each call: it records the recorded
+// party over SIPREC (siprecclient, RFC 7866) from the moment they answer
+// (R19), plays the compliance and start/stop announcements and the repeat
+// tone (R17, R18, R20, R23, R27, R29) and takes the feature access codes
+// of R25 and R35.
+//
+// # Calls
+//
+// A REGISTER goes to the registrar (callpath/registrar). An INVITE comes
+// either from a trunk, recognised by its source address (Trunk.Address and,
+// when set, Trunk.Port), or from a person's device, which must answer a
+// digest challenge (RFC 3261 §22.3, 407 Proxy-Authenticate) with the
+// person's SIP credentials. It is routed:
+//
+//   - from a device to an extension or number of a person of the same org:
+//     an internal call, forked to every registered contact of the callee
+//     (RFC 3261 §16.7 parallel search): the first 2xx wins and the others are
+//     cancelled;
+//   - from a device to any other number: an outbound PSTN call to the
+//     org's trunk (the one at the caller's location, else the first);
+//   - from a trunk to a DID (a person's phone number or extension): an
+//     inbound PSTN call to that person's devices.
+//
+// Each side of a call has a relay.Leg; once the callee answers the legs
+// are bridged. 180 and 183 are relayed to the caller (as 180 without a
+// body: the callee's early media is not relayed), 486 Busy Here is passed
+// back, a call no device answers within Config.RingTimeout gets 480,
+// an unknown number 404. A CANCEL from the caller cancels every callee
+// leg; a BYE from either side ends both. In-dialog requests of SIPREC
+// recording sessions go to siprecclient.Dialogs.Handle first.
+//
+// # Recording
+//
+// The recorded parties of a call are the callee of an inbound call and the
+// caller of an outbound one; an internal call between two recorded people
+// gets one SIPREC session per recorded party (design/interfaces.md), each
+// with its own party on stream 0. policy.Decide says whether and how;
+// recording starts when the recorded party answers (R19), or when an
+// on_demand user dials the start code, and stops at hangup. When Start
+// fails, the org's failure behaviour applies (X1).
+//
+// The package must never let a recording, a prompt or a slow SRS delay or
+// break the call itself (a failed recording only changes what the parties
+// hear, as X1 says), never put an announcement or tone into a recording
+// (R22: the relay's taps never see prompts), never route a call from an
+// unauthenticated device, and never panic on a malformed request: it
+// answers it with a 4xx.
+package callpath
