@@ -18,6 +18,6 @@ echo "== staticcheck"
 staticcheck ./...
 
 echo "== go test (race detector on the concurrent packages)"
-go test -count=1 -race ./media/mix/ ./recorder/ ./callpath/relay/ ./callpath/registrar/ ./siprecclient/ ./retention/ ./store/sqlite/
+go test -count=1 -race ./media/mix/ ./recorder/ ./callpath/ ./callpath/relay/ ./callpath/registrar/ ./siprecclient/ ./retention/ ./store/sqlite/
 echo "== go test"
 go test -count=1 -timeout 15m ./... 2>&1 | tee /tmp/callrec-test.log
