@@ -31,10 +31,15 @@ import (
 	"github.com/callrec/callrec"
 	"github.com/callrec/callrec/api"
 	"github.com/callrec/callrec/blob/fs"
+	"github.com/callrec/callrec/callpath"
+	"github.com/callrec/callrec/callpath/registrar"
+	"github.com/callrec/callrec/callpath/relay"
 	"github.com/callrec/callrec/config"
 	"github.com/callrec/callrec/provider"
 	"github.com/callrec/callrec/recorder"
 	"github.com/callrec/callrec/retention"
+	"github.com/callrec/callrec/sipdigest"
+	"github.com/callrec/callrec/siprecclient"
 	"github.com/callrec/callrec/store/sqlite"
 )
 
@@ -202,12 +207,13 @@ func serve(args []string, stderr io.Writer) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	freeBytes := func() (uint64, error) { return freeDisk(cfg.DataDir) }
+	recPorts, relayPorts, clientPorts := cfg.MediaRanges()
 	dir := recorder.NewDirectory(st)
 	rec, err := recorder.New(recorder.Config{
 		Listen:       cfg.SIPREC,
 		PublicIP:     cfg.PublicIP,
-		RTPMin:       cfg.RTPMin,
-		RTPMax:       cfg.RTPMax,
+		RTPMin:       recPorts[0],
+		RTPMax:       recPorts[1],
 		MediaTimeout: cfg.MediaTimeout,
 		Allow:        cfg.SIPRECAllow,
 		SpoolDir:     filepath.Join(cfg.DataDir, "spool"),
@@ -228,6 +234,7 @@ func serve(args []string, stderr io.Writer) error {
 		log.Warn("recovered recordings left open by a crash", "count", n)
 	}
 
+	var calls *callpath.Server // set before the HTTP server serves
 	ready := func(ctx context.Context) error {
 		if err := st.Ping(ctx); err != nil {
 			return fmt.Errorf("database: %w", err)
@@ -235,7 +242,10 @@ func serve(args []string, stderr io.Writer) error {
 		if err := blobs.Ping(ctx); err != nil {
 			return fmt.Errorf("blob store: %w", err)
 		}
-		return rec.Ready()
+		if err := rec.Ready(); err != nil {
+			return err
+		}
+		return calls.Ready()
 	}
 	handler, err := api.New(api.Config{
 		PublicURL:  cfg.PublicURL,
@@ -259,6 +269,14 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	if err := rec.Start(ctx); err != nil {
 		ln.Close()
+		return err
+	}
+	callCtx, stopCalls := context.WithCancel(ctx)
+	defer stopCalls()
+	calls, err = startCallPlane(callCtx, cfg, st, relayPorts, clientPorts, log)
+	if err != nil {
+		ln.Close()
+		_ = rec.Shutdown(ctx)
 		return err
 	}
 	hs := &http.Server{
@@ -285,7 +303,7 @@ func serve(args []string, stderr io.Writer) error {
 	log.Info("callrec started",
 		"version", Version,
 		"http", ln.Addr().String(),
-		"sip", cfg.SIP+" (call plane not in this version)",
+		"sip", calls.Addr().String()+" udp+tcp",
 		"siprec", cfg.SIPREC+" udp+tcp",
 		"rtp", fmt.Sprintf("%d-%d", cfg.RTPMin, cfg.RTPMax),
 		"data_dir", cfg.DataDir,
@@ -307,6 +325,11 @@ func serve(args []string, stderr io.Writer) error {
 	<-retDone
 	drainCtx, cancel := context.WithTimeout(ctx, cfg.DrainTimeout)
 	defer cancel()
+	// Calls end first (their SIPREC sessions send BYE to the recorder),
+	// then the recorder finalises every file.
+	if err := calls.Shutdown(drainCtx); err != nil {
+		log.Error("call plane shutdown", "err", err)
+	}
 	if err := rec.Shutdown(drainCtx); err != nil {
 		log.Error("recorder shutdown", "err", err)
 	}
@@ -315,6 +338,48 @@ func serve(args []string, stderr io.Writer) error {
 	_ = hs.Shutdown(shutCtx)
 	log.Info("callrec stopped")
 	return runErr
+}
+
+// startCallPlane starts the registrar and the B2BUA on --sip, with the
+// relay and SIPREC client ports of --rtp-ports.
+func startCallPlane(ctx context.Context, cfg *config.Config, st *sqlite.Store, relayPorts, clientPorts [2]int, log *slog.Logger) (*callpath.Server, error) {
+	listen, err := netip.ParseAddrPort(cfg.SIP)
+	if err != nil {
+		return nil, fmt.Errorf("--sip %s: want an IP address and port: %w", cfg.SIP, err)
+	}
+	nonces := &sipdigest.Nonces{}
+	reg, err := registrar.New(registrar.Config{Credentials: registrar.NewDirectoryCredentials(st), Nonces: nonces, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	go reg.Location().Run(ctx, time.Minute)
+	rtp, err := relay.NewPortRange(relayPorts[0], relayPorts[1])
+	if err != nil {
+		return nil, err
+	}
+	mediaIP := listen.Addr()
+	if cfg.PublicIP.IsValid() {
+		mediaIP = cfg.PublicIP
+	}
+	if mediaIP.IsUnspecified() {
+		return nil, fmt.Errorf("--sip %s listens on every address: give --public-ip, the address phones send media to", cfg.SIP)
+	}
+	srv, err := callpath.New(callpath.Config{
+		Listen:        listen,
+		MediaIP:       mediaIP,
+		RTPPorts:      rtp,
+		SIPRECPorts:   &siprecclient.PortRange{Min: clientPorts[0], Max: clientPorts[1]},
+		BuiltInTarget: builtInTarget(cfg),
+		Nonces:        nonces,
+		Logger:        log,
+	}, callpath.Deps{Store: st, Registrar: reg})
+	if err != nil {
+		return nil, err
+	}
+	if err := srv.Start(ctx); err != nil {
+		return nil, fmt.Errorf("call plane on --sip %s: %w", cfg.SIP, err)
+	}
+	return srv, nil
 }
 
 // builtInTarget is the SIPREC URI of this node's recorder, which the
