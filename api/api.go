@@ -126,6 +126,9 @@ type Config struct {
 	// or deleted, so the recorder reloads its source table at once; nil
 	// means the recorder's periodic reload picks the change up.
 	SourcesChanged func(ctx context.Context)
+	// Events is the recording state events hub behind the event stream
+	// (GET /v1/telephony/calls/events); nil: the stream answers 503.
+	Events EventHub
 }
 
 // server holds the handler's dependencies. It has no mutable state besides
@@ -141,6 +144,8 @@ type server struct {
 	now       func() time.Time
 	// sourcesChanged is Config.SourcesChanged.
 	sourcesChanged func(ctx context.Context)
+	// events is Config.Events.
+	events EventHub
 
 	store Store
 	blobs Blobs
@@ -182,6 +187,7 @@ func New(cfg Config, store Store, blobs Blobs) (http.Handler, error) {
 		ready:          cfg.Ready,
 		now:            cfg.Now,
 		sourcesChanged: cfg.SourcesChanged,
+		events:         cfg.Events,
 		store:          store,
 		blobs:          blobs,
 	}

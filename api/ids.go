@@ -1,10 +1,11 @@
 package api
 
 import (
-	"encoding/base64"
 	"strings"
 
 	"github.com/google/uuid"
+
+	"github.com/callrec/callrec/webexid"
 )
 
 // Webex id types (reference §1.4) of the objects callrec hands out.
@@ -25,15 +26,8 @@ const (
 	idWebhook      = "WEBHOOK"
 )
 
-// webexID encodes an internal id (a UUID) the way Webex does: unpadded
-// base64url of ciscospark://us/<TYPE>/<id>. Ids that are not UUIDs (the
-// "none" vendor) are returned as they are.
-func webexID(typ, id string) string {
-	if _, err := uuid.Parse(id); err != nil {
-		return id
-	}
-	return base64.RawURLEncoding.EncodeToString([]byte("ciscospark://us/" + typ + "/" + id))
-}
+// webexID encodes an internal id (a UUID) the way Webex does.
+func webexID(typ, id string) string { return webexid.Encode(typ, id) }
 
 // parseID decodes an id a client sent: a Webex id of type typ (padded or
 // not, any region), or a bare UUID. ok is false when the id is neither or
@@ -51,26 +45,7 @@ func parseID(typ, s string) (id string, ok bool) {
 }
 
 // decodeWebexID splits a Webex id into its type and UUID.
-func decodeWebexID(s string) (typ, id string, ok bool) {
-	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
-	if err != nil {
-		if raw, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "=")); err != nil {
-			return "", "", false
-		}
-	}
-	rest, found := strings.CutPrefix(string(raw), "ciscospark://")
-	if !found {
-		return "", "", false
-	}
-	parts := strings.Split(rest, "/")
-	if len(parts) != 3 {
-		return "", "", false
-	}
-	if _, err := uuid.Parse(parts[2]); err != nil {
-		return "", "", false
-	}
-	return parts[1], strings.ToLower(parts[2]), true
-}
+func decodeWebexID(s string) (typ, id string, ok bool) { return webexid.Decode(s) }
 
 // internalID returns the UUID inside a Webex id of any type, or s as it
 // is (a bare UUID, or an id that is no Webex id).

@@ -80,7 +80,10 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 			if rec.Code == http.StatusMethodNotAllowed || (rec.Code == http.StatusNotFound && strings.Contains(rec.Body.String(), msgNoRoute)) {
 				t.Errorf("%s %s is documented but not served: %d %s", strings.ToUpper(method), path, rec.Code, rec.Body)
 			}
-			if rec.Code >= 500 {
+			// This server has no event hub, so the event stream says so
+			// with 503 (with a hub it stays open: webhooks_test.go reads it).
+			noHub := path == "/v1/telephony/calls/events" && rec.Code == http.StatusServiceUnavailable
+			if rec.Code >= 500 && !noHub {
 				t.Errorf("%s %s answered %d %s", strings.ToUpper(method), path, rec.Code, rec.Body)
 			}
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/callrec/callrec"
 	"github.com/callrec/callrec/directory"
+	"github.com/callrec/callrec/events"
 )
 
 // The outcomes of the role matrix.
@@ -78,6 +79,14 @@ var matrixExceptions = map[string]row{
 	"GET /v1/telephony/config/people/me/settings/callRecording":                              {hidden, hidden, hidden, hidden, allowed, hidden, hidden},
 	"GET /v1/telephony/config/people/me/settings/secondaryLines/{lineOwnerId}/callRecording": {hidden, hidden, hidden, hidden, allowed, hidden, hidden},
 	"GET /v1/auditEvents": rowAdminRead,
+	// Webhooks (R34): every role but compliance officers has its own; a
+	// user's sees only the user's calls. The matrix's webhook is the full
+	// admin's, for the org.
+	"GET /v1/webhooks":                {allowed, allowed, allowed, allowed, allowed, denied, hidden},
+	"POST /v1/webhooks":               {allowed, allowed, allowed, allowed, allowed, denied, hidden},
+	"GET /v1/webhooks/{webhookId}":    {allowed, allowed, allowed, allowed, hidden, denied, hidden},
+	"PUT /v1/webhooks/{webhookId}":    {allowed, allowed, denied, denied, hidden, denied, hidden},
+	"DELETE /v1/webhooks/{webhookId}": {allowed, allowed, denied, denied, hidden, denied, hidden},
 }
 
 // TestRoleMatrix shows every role against every operation of the control
@@ -91,6 +100,9 @@ func TestRoleMatrix(t *testing.T) {
 	for _, o := range ops {
 		if o.Public || o.Hidden || strings.Contains(o.Path, "convergedRecordings") {
 			continue // recordings follow R3/R4 per recording and plan: TestR3_R4_RecordingAccess, TestR3_R4_ListsByRole
+		}
+		if o.Path == "/v1/telephony/calls/events" {
+			continue // a stream that stays open: its roles are tested over real HTTP in webhooks_test.go
 		}
 		key := o.Method + " " + o.Path
 		want, ok := matrixExceptions[key]
@@ -155,6 +167,9 @@ func matrixObjects(f *crFixture) map[string]string {
 	job := callrec.Job{ID: uuid.NewString(), OrgID: f.orgA.ID, VendorID: callrec.BuiltInProviderID, Status: "COMPLETED", Created: crNow, Finished: crNow}
 	acct := callrec.ProviderAccount{OrgID: f.orgA.ID, ProviderID: callrec.BuiltInProviderID, Created: crNow, Admins: []string{"keeper@acme.example"},
 		Members: []callrec.AccountMember{{ID: f.alice.ID, Type: "PEOPLE", Plan: callrec.PlanGo, PlanSince: crNow, Added: crNow}}}
+	hook := events.Webhook{ID: uuid.NewString(), OrgID: f.orgA.ID, Name: "org hook", TargetURL: "http://127.0.0.1:9/hook",
+		Resource: events.ResourceTelephonyCalls, Event: "all", Status: events.StatusActive, OwnedBy: events.OwnedByOrg,
+		Actor: "admin@acme.example", CreatorTokenRole: callrec.RoleFullAdmin, Created: crNow}
 	f.update(func(tx directory.Tx) error {
 		for _, ft := range []*callrec.Feature{&aa, &q, &hg} {
 			if err := directory.Features.Put(ctx, tx, ft); err != nil {
@@ -170,7 +185,10 @@ func matrixObjects(f *crFixture) map[string]string {
 		if err := directory.Jobs.Put(ctx, tx, &job); err != nil {
 			return err
 		}
-		return directory.Accounts.Put(ctx, tx, &acct)
+		if err := directory.Accounts.Put(ctx, tx, &acct); err != nil {
+			return err
+		}
+		return events.Webhooks.Put(ctx, tx, &hook)
 	})
 	spare := callrec.Token{Role: callrec.RoleReadOnlyAdmin, OrgID: f.orgA.ID, Hash: hashToken("spare-" + uuid.NewString()), Name: "spare", Email: "spare@acme.example"}
 	if err := f.st.CreateToken(ctx, &spare); err != nil {
@@ -194,6 +212,7 @@ func matrixObjects(f *crFixture) map[string]string {
 		"vendorId":        webexID(idVendor, callrec.BuiltInProviderID),
 		"memberId":        webexID(idPerson, f.alice.ID),
 		"email":           "keeper@acme.example",
+		"webhookId":       webexID(events.IDTypeWebhook, hook.ID),
 	}
 	return f.matrix
 }

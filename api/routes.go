@@ -52,6 +52,7 @@ func (s *server) routes() {
 	s.callRecordingRoutes()
 	s.providerRoutes()
 	s.auditRoutes()
+	s.webhookRoutes(s.events)
 	s.doc = s.openAPI()
 }
 

@@ -35,6 +35,7 @@ import (
 	"github.com/callrec/callrec/callpath/registrar"
 	"github.com/callrec/callrec/callpath/relay"
 	"github.com/callrec/callrec/config"
+	"github.com/callrec/callrec/events"
 	"github.com/callrec/callrec/provider"
 	"github.com/callrec/callrec/recorder"
 	"github.com/callrec/callrec/retention"
@@ -234,6 +235,23 @@ func serve(args []string, stderr io.Writer) error {
 		log.Warn("recovered recordings left open by a crash", "count", n)
 	}
 
+	hub, err := events.New(events.Config{Store: st, Logger: log, Registerer: reg})
+	if err != nil {
+		return err
+	}
+	hubCtx, stopHub := context.WithCancel(ctx)
+	hubDone := make(chan struct{})
+	go func() {
+		defer close(hubDone)
+		if err := hub.Run(hubCtx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("event hub stopped", "err", err)
+		}
+	}()
+	defer func() {
+		hub.Close() // ends open event streams, which http.Server.Shutdown would wait for
+		stopHub()
+		<-hubDone
+	}()
 	var calls *callpath.Server // set before the HTTP server serves
 	ready := func(ctx context.Context) error {
 		if err := st.Ping(ctx); err != nil {
@@ -254,6 +272,7 @@ func serve(args []string, stderr io.Writer) error {
 		Logger:     log,
 		Registry:   reg,
 		Ready:      ready,
+		Events:     hub,
 		SourcesChanged: func(ctx context.Context) {
 			if err := rec.ReloadSources(ctx); err != nil {
 				log.Warn("reloading SIPREC sources after a change failed; the periodic reload will retry", "err", err)
@@ -273,7 +292,7 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	callCtx, stopCalls := context.WithCancel(ctx)
 	defer stopCalls()
-	calls, err = startCallPlane(callCtx, cfg, st, relayPorts, clientPorts, log)
+	calls, err = startCallPlane(callCtx, cfg, st, relayPorts, clientPorts, hub, log)
 	if err != nil {
 		ln.Close()
 		_ = rec.Shutdown(ctx)
@@ -342,7 +361,7 @@ func serve(args []string, stderr io.Writer) error {
 
 // startCallPlane starts the registrar and the B2BUA on --sip, with the
 // relay and SIPREC client ports of --rtp-ports.
-func startCallPlane(ctx context.Context, cfg *config.Config, st *sqlite.Store, relayPorts, clientPorts [2]int, log *slog.Logger) (*callpath.Server, error) {
+func startCallPlane(ctx context.Context, cfg *config.Config, st *sqlite.Store, relayPorts, clientPorts [2]int, hub *events.Hub, log *slog.Logger) (*callpath.Server, error) {
 	listen, err := netip.ParseAddrPort(cfg.SIP)
 	if err != nil {
 		return nil, fmt.Errorf("--sip %s: want an IP address and port: %w", cfg.SIP, err)
@@ -372,6 +391,10 @@ func startCallPlane(ctx context.Context, cfg *config.Config, st *sqlite.Store, r
 		BuiltInTarget: builtInTarget(cfg),
 		Nonces:        nonces,
 		Logger:        log,
+		// R34: recording state events go to webhooks and event streams.
+		OnRecordingEvent: func(ev callpath.Event) {
+			hub.Publish(events.Event{OrgID: ev.OrgID, CallID: ev.CallID, PersonID: ev.PersonID, State: ev.State, Reason: ev.Reason, Time: ev.Time})
+		},
 	}, callpath.Deps{Store: st, Registrar: reg})
 	if err != nil {
 		return nil, err

@@ -263,7 +263,7 @@ func (c *call) tap(side relay.Side, codec relay.Codec, recs []*recording) relay.
 // event tells Config.OnRecordingEvent.
 func (r *recording) event(state, reason string) {
 	if fn := r.c.s.cfg.OnRecordingEvent; fn != nil {
-		fn(Event{CallID: r.c.id, PersonID: r.person.ID, State: state, Reason: reason, Time: r.c.s.cfg.Now()})
+		fn(Event{CallID: r.c.id, OrgID: r.person.OrgID, PersonID: r.person.ID, State: state, Reason: reason, Time: r.c.s.cfg.Now()})
 	}
 }
 

@@ -81,6 +81,7 @@ type Deps struct {
 // webhooks and event stream of events/.
 type Event struct {
 	CallID   string    // the SIP Call-ID of the call's caller leg
+	OrgID    string    // the recorded person's org
 	PersonID string    // the recorded person
 	State    string    // one of the State* constants
 	Reason   string    // why it failed (State failed), else ""

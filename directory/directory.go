@@ -149,6 +149,14 @@ var (
 		id: func(a *callrec.AnnouncementFile) string { return a.ID }, org: func(a *callrec.AnnouncementFile) string { return a.OrgID }}
 )
 
+// NewKind describes a kind of object that another package stores as
+// directory documents (e.g. events.Webhooks): name is its stored kind
+// name (unique among kinds), id and org return the object's id and org
+// ("" for objects of no org), keys its unique lookup keys (nil: none).
+func NewKind[T any](name string, id, org func(*T) string, keys func(*T) []string) Kind[T] {
+	return Kind[T]{Name: name, id: id, org: org, keys: keys}
+}
+
 // PairID is the id of an object that exists once per org and provider.
 func PairID(orgID, providerID string) string { return orgID + "/" + providerID }
 
