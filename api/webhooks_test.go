@@ -85,15 +85,6 @@ func newHookEnv(t *testing.T) *hookEnv {
 	return e
 }
 
-func hasOp(s *server, method, path string) bool {
-	for _, o := range s.ops {
-		if o.Method == method && o.Path == path {
-			return true
-		}
-	}
-	return false
-}
-
 // hookReceiver is a webhook receiver on loopback answering 200.
 type hookReceiver struct {
 	*httptest.Server
