@@ -366,7 +366,7 @@ func startCallPlane(ctx context.Context, cfg *config.Config, st *sqlite.Store, r
 	if err != nil {
 		return nil, fmt.Errorf("--sip %s: want an IP address and port: %w", cfg.SIP, err)
 	}
-	nonces := &sipdigest.Nonces{}
+	nonces := &sipdigest.Nonces{Algorithms: cfg.SIPDigest}
 	reg, err := registrar.New(registrar.Config{Credentials: registrar.NewDirectoryCredentials(st), Nonces: nonces, Logger: log})
 	if err != nil {
 		return nil, err

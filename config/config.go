@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,6 +40,7 @@ type Config struct {
 	DB           string // SQLite file path
 	Blob         string // folder for audio
 	SIPRECAllow  []netip.Prefix
+	SIPDigest    []string // digest algorithms offered on --sip, in order
 	LogLevel     slog.Level
 	// Sources says where each setting's value came from ("flag", "env",
 	// "file", "default"), keyed by flag name; the start-up log shows it.
@@ -66,6 +68,7 @@ var settings = []setting{
 	{"db", "", "database: a SQLite file (default <data-dir>/callrec.db)"},
 	{"blob", "", "audio storage: a folder (default <data-dir>/recordings)"},
 	{"siprec-allow", "127.0.0.0/8,::1", "source networks whose SIPREC INVITEs are accepted"},
+	{"sip-digest", "SHA-256,MD5", "digest algorithms challenged on --sip, in order (MD5 alone for phones that fail on SHA-256, e.g. baresip 1.0)"},
 	{"log-level", "info", "debug, info, warn, error"},
 }
 
@@ -240,6 +243,9 @@ func parse(raw, sources map[string]string) (*Config, error) {
 	case strings.Contains(cfg.Blob, "://"):
 		return nil, bad("blob", errors.New("only a local folder is supported in this version (S3 comes later)"))
 	}
+	if cfg.SIPDigest, err = parseDigest(raw["sip-digest"]); err != nil {
+		return nil, bad("sip-digest", err)
+	}
 	if cfg.SIPRECAllow, err = parsePrefixes(raw["siprec-allow"]); err != nil {
 		return nil, bad("siprec-allow", err)
 	}
@@ -368,4 +374,25 @@ func (c *Config) MediaRanges() (recorder, relay, client [2]int) {
 	half := even(c.RTPMin + (c.RTPMax-c.RTPMin+1)/2)
 	quarter := even(half + (c.RTPMax-half+1)/2)
 	return [2]int{c.RTPMin, half - 1}, [2]int{half, quarter - 1}, [2]int{quarter, c.RTPMax}
+}
+
+// parseDigest parses a comma-separated list of digest algorithms (RFC
+// 7616 names, case-insensitive): SHA-256 and MD5, each at most once.
+func parseDigest(s string) ([]string, error) {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		a := strings.ToUpper(strings.TrimSpace(f))
+		switch a {
+		case "SHA-256", "MD5":
+		case "SHA256":
+			a = "SHA-256"
+		default:
+			return nil, fmt.Errorf("%q is not a digest algorithm; use SHA-256, MD5 or both, comma-separated", strings.TrimSpace(f))
+		}
+		if slices.Contains(out, a) {
+			return nil, fmt.Errorf("%s is listed twice", a)
+		}
+		out = append(out, a)
+	}
+	return out, nil
 }

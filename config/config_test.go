@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +28,12 @@ func TestDefaults(t *testing.T) {
 		t.Fatalf("defaults wrong: %+v", cfg)
 	}
 	want := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	if !slices.Equal(cfg.SIPDigest, []string{"SHA-256", "MD5"}) {
+		t.Errorf("sip-digest default = %v, want SHA-256, MD5", cfg.SIPDigest)
+	}
+	if md5, err := Load([]string{"--sip-digest", "md5"}, func(string) string { return "" }, io.Discard); err != nil || !slices.Equal(md5.SIPDigest, []string{"MD5"}) {
+		t.Errorf("--sip-digest md5 = %v, %v", md5, err)
+	}
 	if len(cfg.SIPRECAllow) != 2 || cfg.SIPRECAllow[0] != want[0] || cfg.SIPRECAllow[1] != want[1] {
 		t.Fatalf("siprec-allow default = %v", cfg.SIPRECAllow)
 	}
@@ -79,6 +86,8 @@ func TestInvalidValuesNameTheSetting(t *testing.T) {
 		want string
 	}{
 		{"bad port range", []string{"--rtp-ports", "5000"}, nil, `invalid --rtp-ports "5000" (from flag): want FIRST-LAST`},
+		{"unknown digest", []string{"--sip-digest", "SHA-512"}, nil, `invalid --sip-digest "SHA-512" (from flag): "SHA-512" is not a digest algorithm; use SHA-256, MD5 or both`},
+		{"digest twice", []string{"--sip-digest", "md5,MD5"}, nil, `MD5 is listed twice`},
 		{"inverted range", []string{"--rtp-ports", "30000-20000"}, nil, `invalid --rtp-ports "30000-20000" (from flag): range must hold`},
 		{"low ports", []string{"--rtp-ports", "10-2000"}, nil, `ports must lie within 1024..65535`},
 		{"bad duration from env", nil, map[string]string{"CALLREC_MEDIA_TIMEOUT": "soon"}, `invalid --media-timeout "soon" (from environment CALLREC_MEDIA_TIMEOUT): want a duration`},
