@@ -2,6 +2,9 @@ package callpath
 
 import (
 	"context"
+	"slices"
+	"strings"
+
 	"github.com/callrec/callrec"
 
 	"github.com/callrec/callrec/callpath/relay"
@@ -10,47 +13,84 @@ import (
 	"github.com/callrec/callrec/siprecclient"
 )
 
-// codeLen is the length of a feature access code: "*" and two digits
-// (R35: *44, *45, *48, *49 by default).
-const codeLen = 3
-
-// digitState collects a feature access code from one side.
+// digitState collects feature access codes, per side. Both fields of a
+// side are used only from that side's relay goroutine (HoldFunc and
+// DigitFunc run there, in event order), under call.mu for the race
+// detector's sake.
 type digitState struct {
-	buf [2]string // per side: the code so far
+	held    [2]string // the code dialled so far: a prefix of an access code
+	pending [2]string // a complete code whose last digit has not ended yet
 }
 
-// digit receives each RFC 4733 digit either party sends (relay.DigitFunc:
-// it runs on the relay's goroutine, so it only collects and hands the
-// action to a goroutine). A "*" from a recorded party with controls opens
-// a code; the relay swallows the next digits until the code is complete,
-// so the other party hears no tone of it (R35).
-func (c *call) digit(side relay.Side, d string) {
-	if c.recordingOf(side) == nil {
-		return
+// codesOf lists a decision's access codes (R35: *44, *45, *48, *49 by
+// default, configurable per org).
+func codesOf(k callrec.AccessCodes) []string {
+	var out []string
+	for _, c := range []string{k.Start, k.Stop, k.Pause, k.Resume} {
+		if c != "" {
+			out = append(out, c)
+		}
 	}
+	return out
+}
+
+// holdDigit is the bridge's relay.HoldFunc: at the first packet of each
+// telephone event from a recorded party it decides whether the whole
+// event is held back. A digit that continues a prefix of an access code
+// is held, so the other party receives no telephone-event of "*44" at all
+// (R35): neither the first packets of the "*" nor the repeated end packets
+// of the last "4". A digit that breaks the prefix is relayed (the digits
+// held before it are lost: a "*" not followed by a code).
+func (c *call) holdDigit(side relay.Side, d string) bool {
+	r := c.recordingOf(side)
+	if r == nil {
+		return false
+	}
+	codes := codesOf(r.dec.AccessCodes)
 	c.mu.Lock()
-	br := c.bridge
-	cur := c.digits.buf[side]
-	switch {
-	case cur == "" && d == "*":
-		c.digits.buf[side] = "*"
-		c.mu.Unlock()
-		br.Swallow(side, true)
-		return
-	case cur == "":
+	defer c.mu.Unlock()
+	c.digits.pending[side] = ""
+	next := c.digits.held[side] + d
+	if !isPrefix(next, codes) {
+		next = d
+		if !isPrefix(next, codes) {
+			c.digits.held[side] = ""
+			return false
+		}
+	}
+	c.digits.held[side] = ""
+	if slices.Contains(codes, next) {
+		c.digits.pending[side] = next
+	} else {
+		c.digits.held[side] = next
+	}
+	return true
+}
+
+func isPrefix(s string, codes []string) bool {
+	for _, c := range codes {
+		if strings.HasPrefix(c, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// digit receives each RFC 4733 digit either party sends, at the end of its
+// event (relay.DigitFunc: it runs on the relay's goroutine, so it only
+// hands the action to a goroutine): when it completes an access code that
+// holdDigit collected, the code is carried out once the user let go of
+// the last key, so the recording starts after the digits.
+func (c *call) digit(side relay.Side, d string) {
+	c.mu.Lock()
+	code := c.digits.pending[side]
+	if code == "" || !strings.HasSuffix(code, d) {
 		c.mu.Unlock()
 		return
 	}
-	cur += d
-	if len(cur) < codeLen {
-		c.digits.buf[side] = cur
-		c.mu.Unlock()
-		return
-	}
-	c.digits.buf[side] = ""
+	c.digits.pending[side] = ""
 	c.mu.Unlock()
-	br.Swallow(side, false)
-	go c.control(side, cur)
+	go c.control(side, code)
 }
 
 // recordingOf returns the recording whose recorded party is on side.

@@ -47,7 +47,7 @@ const (
 	personBob   = "2d000000-0000-4000-8000-0000000000b1"
 )
 
-func startEnv(t *testing.T, mut func(*Config)) *env {
+func startEnv(t *testing.T, mut func(*Config), pre ...func(*Server)) *env {
 	t.Helper()
 	st, blobs := sqlitetest.NewWithBlobs(t)
 	org := sqlitetest.EntitledOrg(t, st, "acme", callrec.RootPartner)
@@ -87,6 +87,9 @@ func startEnv(t *testing.T, mut func(*Config)) *env {
 	srv, err := New(cfg, Deps{Store: st, Registrar: reg})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, fn := range pre {
+		fn(srv)
 	}
 	if err := srv.Start(t.Context()); err != nil {
 		t.Fatal(err)
@@ -200,9 +203,13 @@ type rtpPeer struct {
 	conn  *net.UDPConn
 	freq  float64
 	mu    sync.Mutex
-	heard []int16 // decoded PCMU at 8 kHz
+	heard []int16     // decoded PCMU at 8 kHz
+	at    []time.Time // arrival of each 20 ms packet of heard
 	first time.Time
 	pts   map[uint8]int
+	evs   []uint8 // event codes of the telephone-event packets received
+	dtmf  chan string
+	sent  int // digits whose last packet was sent
 	stop  chan struct{}
 	wg    sync.WaitGroup
 }
@@ -213,7 +220,7 @@ func newRTPPeer(t *testing.T, freq float64) *rtpPeer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &rtpPeer{conn: c, freq: freq, pts: map[uint8]int{}, stop: make(chan struct{})}
+	p := &rtpPeer{conn: c, freq: freq, pts: map[uint8]int{}, dtmf: make(chan string, 8), stop: make(chan struct{})}
 	dec, err := media.NewDecoder(media.PCMU, 8000, 1, 8000)
 	if err != nil {
 		t.Fatal(err)
@@ -233,11 +240,15 @@ func newRTPPeer(t *testing.T, freq float64) *rtpPeer {
 			}
 			p.mu.Lock()
 			p.pts[h.PayloadType]++
+			if h.PayloadType == 101 && len(payload) > 0 {
+				p.evs = append(p.evs, payload[0])
+			}
 			if h.PayloadType == 0 {
 				if p.first.IsZero() {
 					p.first = time.Now()
 				}
 				p.heard, _ = dec.Decode(p.heard, payload)
+				p.at = append(p.at, time.Now())
 			}
 			p.mu.Unlock()
 		}
@@ -285,17 +296,54 @@ func (p *rtpPeer) sendTo(t *testing.T, body []byte) {
 		pcm := make([]int16, 160)
 		pkt := make([]byte, 12, 200)
 		ssrc := rand.Uint32()
+		ev, evTS, evN := -1, uint32(0), 0
 		for i := 0; ; i++ {
 			select {
 			case <-p.stop:
 				return
 			case <-tk.C:
 			}
+			ts := uint32(i * 160)
+			if ev < 0 {
+				select {
+				case d := <-p.dtmf:
+					ev, evTS, evN = digitCode(d), ts, 0
+				default:
+				}
+			}
+			if ev >= 0 {
+				// RFC 4733 §2.5: three packets while the key is down,
+				// then three end packets, all with the event's start
+				// timestamp; the other party hears no audio meanwhile.
+				end := evN >= 3
+				flags := byte(10)
+				if end {
+					flags |= 0x80
+				}
+				dur := uint16(160 * min(evN+1, 4))
+				pkt = append(pkt[:12], byte(ev), flags, byte(dur>>8), byte(dur))
+				pkt[0], pkt[1] = 0x80, 101
+				if evN == 0 {
+					pkt[1] |= 0x80
+				}
+				pkt[2], pkt[3] = byte(i>>8), byte(i)
+				pkt[4], pkt[5], pkt[6], pkt[7] = byte(evTS>>24), byte(evTS>>16), byte(evTS>>8), byte(evTS)
+				pkt[8], pkt[9], pkt[10], pkt[11] = byte(ssrc>>24), byte(ssrc>>16), byte(ssrc>>8), byte(ssrc)
+				if evN++; evN == 6 {
+					ev = -1
+					p.mu.Lock()
+					p.sent++
+					p.mu.Unlock()
+				}
+				if _, err := p.conn.WriteToUDP(pkt, dst); err != nil {
+					return
+				}
+				continue
+			}
 			tone.Sine(pcm, 8000, p.freq, 8000, &phase)
 			pkt = pkt[:12]
 			pkt[0], pkt[1] = 0x80, 0
 			pkt[2], pkt[3] = byte(i>>8), byte(i)
-			ts := uint32(i * 160)
 			pkt[4], pkt[5], pkt[6], pkt[7] = byte(ts>>24), byte(ts>>16), byte(ts>>8), byte(ts)
 			pkt[8], pkt[9], pkt[10], pkt[11] = byte(ssrc>>24), byte(ssrc>>16), byte(ssrc>>8), byte(ssrc)
 			pkt, _ = enc.Encode(pkt, pcm)
@@ -411,6 +459,46 @@ func (x *ua) dial(e *env, user, number string, peer *rtpPeer, onResponse func(*s
 	}
 	peer.sendTo(x.t, dc.InviteResponse.Body())
 	return dc, nil
+}
+
+// digitCode is the RFC 4733 §3.2 event code of a DTMF digit.
+func digitCode(d string) int {
+	switch d {
+	case "*":
+		return 10
+	case "#":
+		return 11
+	}
+	return int(d[0] - '0')
+}
+
+// press sends DTMF digits as telephone-events, one after the other,
+// and returns once the last packet of the last one was sent.
+func (p *rtpPeer) press(t *testing.T, digits string) {
+	t.Helper()
+	p.mu.Lock()
+	want := p.sent + len(digits)
+	p.mu.Unlock()
+	for _, d := range digits {
+		p.dtmf <- string(d)
+	}
+	waitUntil(t, "digits "+digits+" sent", func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.sent >= want
+	})
+}
+
+// waitUntil polls cond every 10 ms for up to 10 s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 var candidates = []float64{440, 660, 1400, 480}

@@ -202,12 +202,14 @@ func (c *call) answered() {
 	}
 	br.Tap(relay.A, c.tap(relay.A, c.codecA, recs))
 	br.Tap(relay.B, c.tap(relay.B, c.codecB, recs))
+	// R25, R35: a recorded party's access codes are taken whatever the
+	// mode, so that a code the mode does not offer gets the refusal tone.
 	controls := false
 	for _, r := range recs {
-		k := r.dec.Controls
-		controls = controls || k.Start || k.Stop || k.Pause || k.Resume
+		controls = controls || len(codesOf(r.dec.AccessCodes)) > 0
 	}
 	if controls {
+		br.HoldDigits(c.holdDigit)
 		br.OnDigit(c.digit)
 	}
 	var comp *policy.Announcement
@@ -216,27 +218,36 @@ func (c *call) answered() {
 			comp = a
 		}
 	}
+	// R19: recording starts at answer, not after the compliance
+	// announcement (which never reaches the recording anyway, R22).
+	for _, r := range recs {
+		if r.dec.StartAtAnswer {
+			go r.start()
+		}
+	}
+	if comp == nil {
+		return
+	}
 	go func() {
-		if comp != nil {
-			// R18: outbound compliance to the called PSTN party after
-			// answer and the configured delay.
-			if comp.Delay > 0 {
-				t := time.NewTimer(comp.Delay)
-				select {
-				case <-t.C:
-				case <-c.done:
-					t.Stop()
-					return
-				}
+		// R18: outbound compliance to the called PSTN party after answer
+		// and the configured delay; the SRS is told of it (R37).
+		if comp.Delay > 0 {
+			t := time.NewTimer(comp.Delay)
+			select {
+			case <-t.C:
+			case <-c.done:
+				t.Stop()
+				return
 			}
-			c.markCompliance()
-			c.playWait(context.Background(), relay.B, comp.Kind, comp.Language)
 		}
+		c.markCompliance()
+		at := c.s.cfg.Now()
 		for _, r := range recs {
-			if r.dec.StartAtAnswer {
-				go r.start()
+			if sess := r.sess.Load(); sess != nil {
+				go r.announce(sess, siprecclient.AnnounceCompliance, comp.Language, at)
 			}
 		}
+		c.playWait(context.Background(), relay.B, comp.Kind, comp.Language)
 	}()
 }
 
@@ -400,7 +411,11 @@ func (r *recording) startRepeat() {
 		r.mu.Unlock()
 		return
 	}
-	t := time.NewTicker(r.dec.Repeat)
+	period := r.dec.Repeat
+	if fn := r.c.s.repeatEvery; fn != nil {
+		period = fn(period)
+	}
+	t := time.NewTicker(period)
 	r.tick = t
 	quit := make(chan struct{})
 	r.quit = quit

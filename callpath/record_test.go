@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"path/filepath"
@@ -32,14 +33,34 @@ type recEnv struct {
 
 func startRecEnv(t *testing.T, mode string, compliance bool) *recEnv {
 	t.Helper()
+	return startRecEnvOpts(t, recOpts{mode: mode, org: func(o *callrec.OrgRecording) { o.Compliance.Inbound = compliance }})
+}
+
+// recOpts vary a recEnv: Bob's mode and settings, the org's recording
+// configuration, the server before it starts, and whether the SRS runs.
+type recOpts struct {
+	mode   string
+	bob    func(*callrec.UserRecording)
+	org    func(*callrec.OrgRecording)
+	server func(*Server)
+	noSRS  bool // the built-in target is a port nobody listens on (X1)
+}
+
+func startRecEnvOpts(t *testing.T, o recOpts) *recEnv {
+	t.Helper()
 	r := &recEnv{}
 	port := freePort(t)
+	var pre []func(*Server)
+	if o.server != nil {
+		pre = append(pre, o.server)
+	}
+	sipPorts := 47000 + 200*rand.IntN(20)
 	e := startEnv(t, func(c *Config) {
 		c.BuiltInTarget = fmt.Sprintf("sip:srs@127.0.0.1:%d", port)
 		c.SRSInviteTimeout = 2 * time.Second
-		c.SIPRECPorts = &siprecclient.PortRange{Min: 47000, Max: 47199}
+		c.SIPRECPorts = &siprecclient.PortRange{Min: sipPorts, Max: sipPorts + 199}
 		c.OnRecordingEvent = func(ev Event) { r.mu.Lock(); r.events = append(r.events, ev); r.mu.Unlock() }
-	})
+	}, pre...)
 	r.env = e
 	ctx := t.Context()
 	if err := e.store.Update(ctx, func(tx directory.Tx) error {
@@ -55,7 +76,9 @@ func startRecEnv(t *testing.T, mode string, compliance bool) *recEnv {
 		if err != nil {
 			return err
 		}
-		org.Recording.Compliance.Inbound = compliance
+		if o.org != nil {
+			o.org(&org.Recording)
+		}
 		if err := directory.Orgs.Put(ctx, tx, org); err != nil {
 			return err
 		}
@@ -64,14 +87,20 @@ func startRecEnv(t *testing.T, mode string, compliance bool) *recEnv {
 			return err
 		}
 		bob.Recording = callrec.DefaultUserRecording()
-		bob.Recording.Enabled, bob.Recording.Mode = true, mode
+		bob.Recording.Enabled, bob.Recording.Mode = true, o.mode
+		if o.bob != nil {
+			o.bob(&bob.Recording)
+		}
 		return directory.People.Put(ctx, tx, bob)
 	}); err != nil {
 		t.Fatal(err)
 	}
+	if o.noSRS {
+		return r
+	}
 	dir := t.TempDir()
 	rec, err := recorder.New(recorder.Config{
-		Listen: fmt.Sprintf("127.0.0.1:%d", port), SpoolDir: filepath.Join(dir, "spool"), RTPMin: 47600, RTPMax: 47799,
+		Listen: fmt.Sprintf("127.0.0.1:%d", port), SpoolDir: filepath.Join(dir, "spool"), RTPMin: sipPorts + 4200, RTPMax: sipPorts + 4399,
 		OrgID: e.org.ID, Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, MediaTimeout: 10 * time.Second,
 		Owners: recorder.NewDirectory(e.store), Logger: slog.New(slog.DiscardHandler),
 	}, e.store, e.blobs)

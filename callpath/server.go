@@ -118,6 +118,10 @@ type Server struct {
 	closing atomic.Bool
 	calls   sync.WaitGroup // INVITE handlers and live calls
 
+	// repeatEvery maps Decision.Repeat to the repeat tone's period (nil:
+	// as is); tests shorten the policy's 10..90 s with it (R29).
+	repeatEvery func(time.Duration) time.Duration
+
 	mu    sync.Mutex
 	byID  map[string]*call // by the dialog id of either leg
 	live  map[*call]struct{}

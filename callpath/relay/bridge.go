@@ -22,6 +22,18 @@ type TapFunc func(pkt []byte, at time.Time)
 // relay's reading goroutine and must not block.
 type DigitFunc func(side Side, digit string)
 
+// HoldFunc decides, at the first packet of each RFC 4733 telephone event a
+// party sends, whether every packet of that event (its start, its updates
+// and its repeated end packets, which share the event's timestamp, RFC
+// 4733 §2.5.1.2) is held back instead of relayed. The B2BUA holds a "*"
+// and the digits after it while it collects a feature access code (R35),
+// so the other party hears no tone of it: deciding per event, at its
+// start, keeps the first packets of the "*" and the last end packets of
+// the code's final digit from leaking. It runs on the relay's reading
+// goroutine, before DigitFunc is told of the same event, and must not
+// block.
+type HoldFunc func(side Side, digit string) bool
+
 // ptCN is comfort noise (RFC 3389), static payload type 13 (RFC 3551).
 const ptCN = 13
 
@@ -31,6 +43,7 @@ type Bridge struct {
 	legs    [2]*Leg
 	dirs    [2]*direction // dirs[s] relays what legs[s] reads to legs[s.Other()]
 	digit   atomic.Pointer[DigitFunc]
+	hold    atomic.Pointer[HoldFunc]
 	mu      sync.Mutex
 	detach  bool
 	closeMu sync.Once
@@ -53,6 +66,9 @@ type direction struct {
 	hdr              [12]byte    // the original header while it is rewritten
 	haveEv           bool
 	lastEvTS, lastEv uint32 // timestamp and SSRC of the last event reported
+	haveCur          bool
+	curTS, curSSRC   uint32 // timestamp and SSRC of the event being received
+	curHeld          bool   // HoldFunc held the event being received
 }
 
 // NewBridge connects legs a and b (sides A and B): from now on each
@@ -145,6 +161,18 @@ func (br *Bridge) OnDigit(fn DigitFunc) {
 // *44 (R35) and off to let digits through again.
 func (br *Bridge) Swallow(s Side, on bool) { br.dirs[s&1].swallow.Store(on) }
 
+// HoldDigits sets the function asked, at the first packet of each
+// telephone event either party sends, whether that whole event is held
+// back (nil removes it). Held events are still reported through OnDigit,
+// count as swallowed, and never reach a tap.
+func (br *Bridge) HoldDigits(fn HoldFunc) {
+	if fn == nil {
+		br.hold.Store(nil)
+		return
+	}
+	br.hold.Store(&fn)
+}
+
 // Detach disconnects the legs without closing them, so they can be
 // bridged again (to a new party after a transfer, or with new codecs
 // after a re-INVITE). Packets read meanwhile are dropped and counted.
@@ -213,10 +241,11 @@ func (d *direction) account(r sendResult) {
 	}
 }
 
-// event handles an RFC 4733 telephone-event packet: it reports the digit
-// once per event (on its first end packet; an event's packets share one
+// event handles an RFC 4733 telephone-event packet: it asks HoldFunc at
+// the event's first packet whether to hold the whole event, reports the
+// digit once per event (on its first end packet; an event's packets share one
 // timestamp, §2.5.1.2, and the end packet is sent three times, §2.5.1.4)
-// and relays the packet unless swallowed. It reports whether the packet
+// and relays the packet unless held or swallowed. It reports whether the packet
 // goes to the tap.
 func (d *direction) event(h *mix.Header, payload, pkt []byte, now time.Time) bool {
 	ev, err := mix.ParseTelephoneEvent(payload)
@@ -225,13 +254,19 @@ func (d *direction) event(h *mix.Header, payload, pkt []byte, now time.Time) boo
 		d.from.st.dropped.Add(1)
 		return false
 	}
+	if !d.haveCur || h.Timestamp != d.curTS || h.SSRC != d.curSSRC {
+		d.haveCur, d.curTS, d.curSSRC, d.curHeld = true, h.Timestamp, h.SSRC, false
+		if fn := d.b.hold.Load(); fn != nil {
+			d.curHeld = (*fn)(d.side, mix.DigitName(ev.Event))
+		}
+	}
 	if ev.End && (!d.haveEv || h.Timestamp != d.lastEvTS || h.SSRC != d.lastEv) {
 		d.haveEv, d.lastEvTS, d.lastEv = true, h.Timestamp, h.SSRC
 		if fn := d.b.digit.Load(); fn != nil {
 			(*fn)(d.side, mix.DigitName(ev.Event))
 		}
 	}
-	if d.swallow.Load() {
+	if d.curHeld || d.swallow.Load() {
 		d.from.st.swall.Add(1)
 		return false
 	}

@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -95,5 +96,61 @@ func TestR35_DTMFDigitsAndSwallow(t *testing.T) {
 				t.Fatalf("Swallowed = %d, want %d", s.Swallowed, 18-want)
 			}
 		})
+	}
+}
+
+// TestR35_HoldDigitsHoldsWholeEvents: a HoldFunc that holds a "*" and the
+// two digits after it (a feature access code) keeps every packet of those
+// three events from the other party, from the "*"'s first packet to the
+// last repeated end packet of the final digit, while the digits before
+// and after the code are relayed whole and every digit is still reported.
+func TestR35_HoldDigitsHoldsWholeEvents(t *testing.T) {
+	cb := pcmu
+	cb.EventPT = 96
+	f := newCall(t, pcmu, cb)
+	digits := make(chan string, 16)
+	f.br.OnDigit(func(_ Side, d string) { digits <- d })
+	var asked []string
+	left := 0 // digits of the code still to hold; only the reading goroutine touches it
+	f.br.HoldDigits(func(s Side, d string) bool {
+		asked = append(asked, d)
+		switch {
+		case left > 0:
+			left--
+			return true
+		case s == A && d == "*":
+			left = 2
+			return true
+		}
+		return false
+	})
+	seq := uint16(100)
+	for i, code := range []uint8{1, 10, 4, 4, 5} { // 1 *44 5
+		sendDigit(f.ea, f.la, 101, code, &seq, uint32(8000*(i+1)))
+	}
+	f.ea.send(f.la.LocalRTP(), rtpPacket(0, false, seq, 60000, 0xd7, []byte("audio")))
+	if got := collectDigits(t, digits, 5); got != "1*445" {
+		t.Fatalf("digits %q, want 1*445", got)
+	}
+	var relayed []byte // event codes B received, one per packet
+	for {
+		b := recvOn(t, f.eb.rtp, time.Second)
+		if pt := b[1] & 0x7f; pt == 96 {
+			relayed = append(relayed, b[12])
+			continue
+		} else if pt != 0 {
+			t.Fatalf("B got payload type %d", pt)
+		}
+		break
+	}
+	want := []byte{1, 1, 1, 1, 1, 1, 5, 5, 5, 5, 5, 5}
+	if string(relayed) != string(want) {
+		t.Fatalf("B got event packets %v, want only the 1 and the 5 (%v)", relayed, want)
+	}
+	if s := f.la.Stats(); s.Swallowed != 18 {
+		t.Fatalf("Swallowed = %d, want the code's 18 packets", s.Swallowed)
+	}
+	if got := fmt.Sprint(asked); got != "[1 * 4 4 5]" {
+		t.Fatalf("HoldFunc asked for %s, want once per event", got)
 	}
 }
