@@ -6,6 +6,7 @@ package app
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -209,6 +210,7 @@ func serve(args []string, stderr io.Writer) error {
 
 	freeBytes := func() (uint64, error) { return freeDisk(cfg.DataDir) }
 	recPorts, relayPorts, clientPorts := cfg.MediaRanges()
+	claimKey := subKey(key, "siprec org claim")
 	dir := recorder.NewDirectory(st)
 	rec, err := recorder.New(recorder.Config{
 		Listen:       cfg.SIPREC,
@@ -221,6 +223,7 @@ func serve(args []string, stderr io.Writer) error {
 		OrgID:        org.ID,
 		Sources:      dir,
 		Owners:       dir,
+		OrgClaimKey:  claimKey,
 		MinFreeDisk:  cfg.MinFreeDisk,
 		FreeBytes:    freeBytes,
 		Logger:       log,
@@ -292,7 +295,7 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	callCtx, stopCalls := context.WithCancel(ctx)
 	defer stopCalls()
-	calls, err = startCallPlane(callCtx, cfg, st, relayPorts, clientPorts, hub, log)
+	calls, err = startCallPlane(callCtx, cfg, st, relayPorts, clientPorts, claimKey, hub, log)
 	if err != nil {
 		ln.Close()
 		_ = rec.Shutdown(ctx)
@@ -361,7 +364,7 @@ func serve(args []string, stderr io.Writer) error {
 
 // startCallPlane starts the registrar and the B2BUA on --sip, with the
 // relay and SIPREC client ports of --rtp-ports.
-func startCallPlane(ctx context.Context, cfg *config.Config, st *sqlite.Store, relayPorts, clientPorts [2]int, hub *events.Hub, log *slog.Logger) (*callpath.Server, error) {
+func startCallPlane(ctx context.Context, cfg *config.Config, st *sqlite.Store, relayPorts, clientPorts [2]int, claimKey []byte, hub *events.Hub, log *slog.Logger) (*callpath.Server, error) {
 	listen, err := netip.ParseAddrPort(cfg.SIP)
 	if err != nil {
 		return nil, fmt.Errorf("--sip %s: want an IP address and port: %w", cfg.SIP, err)
@@ -389,6 +392,7 @@ func startCallPlane(ctx context.Context, cfg *config.Config, st *sqlite.Store, r
 		RTPPorts:      rtp,
 		SIPRECPorts:   &siprecclient.PortRange{Min: clientPorts[0], Max: clientPorts[1]},
 		BuiltInTarget: builtInTarget(cfg),
+		OrgClaimKey:   claimKey,
 		Nonces:        nonces,
 		Logger:        log,
 		// R34: recording state events go to webhooks and event streams.
@@ -403,6 +407,13 @@ func startCallPlane(ctx context.Context, cfg *config.Config, st *sqlite.Store, r
 		return nil, fmt.Errorf("call plane on --sip %s: %w", cfg.SIP, err)
 	}
 	return srv, nil
+}
+
+// subKey derives a key for one purpose from the data dir's secret.
+func subKey(key []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
 }
 
 // builtInTarget is the SIPREC URI of this node's recorder, which the

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/emiago/sipgo/sip"
+
 	"github.com/callrec/callrec"
 	"github.com/callrec/callrec/callpath/relay"
 	"github.com/callrec/callrec/directory"
@@ -15,6 +17,7 @@ import (
 	"github.com/callrec/callrec/policy"
 	"github.com/callrec/callrec/siprec"
 	"github.com/callrec/callrec/siprecclient"
+	"github.com/callrec/callrec/srcclaim"
 )
 
 // startTimeout bounds siprecclient.Start (every target tried, X1).
@@ -322,6 +325,14 @@ func (r *recording) start() {
 		Contact: s.addr, LocalIP: s.cfg.MediaIP, Ports: s.cfg.SIPRECPorts,
 		Codecs:        [2]siprec.Format{siprecFormat(codecs[0]), siprecFormat(codecs[1])},
 		InviteTimeout: s.cfg.SRSInviteTimeout, Logger: s.log,
+	}
+	if r.dec.Target == "" && len(s.cfg.OrgClaimKey) > 0 {
+		// The built-in recorder learns the org from a signed claim: the
+		// session comes from an address it would bind to the default org.
+		org := r.person.OrgID
+		cfg.Headers = func(callID string) []sip.Header {
+			return []sip.Header{sip.NewHeader(srcclaim.Header, srcclaim.Sign(s.cfg.OrgClaimKey, org, callID))}
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	sess, err := siprecclient.Start(ctx, cfg, siprecclient.CallInfo{CallID: c.id, Recorded: me, Other: other, Direction: dir, Start: c.start})

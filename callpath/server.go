@@ -43,6 +43,11 @@ type Config struct {
 	// --siprec address, e.g. "sip:srs@127.0.0.1:5070"): the target of
 	// the built-in provider, whose Decision.Target is "".
 	BuiltInTarget string
+	// OrgClaimKey signs the org claim (package srcclaim) put on SIPREC
+	// INVITEs to the built-in recorder, whose Config.OrgClaimKey must be
+	// the same key; nil: no claim (the recorder then decides the org by
+	// the session's source).
+	OrgClaimKey []byte
 	// SIPRECTransport is the siprecclient transport (TransportAuto
 	// when "").
 	SIPRECTransport string

@@ -74,6 +74,11 @@ type Config struct {
 	// Owners matches each recording's owner within its org; nil: every
 	// recording belongs to its org (ownerType org), kept without limit.
 	Owners Owners
+	// OrgClaimKey verifies the org claim (package srcclaim) that
+	// callrec's own call plane puts on its SIPREC INVITEs: a genuine
+	// claim decides the org before any source binding. Nil: claims are
+	// ignored.
+	OrgClaimKey []byte
 }
 
 // defaultLoggerOnce guards sipgo's package-wide logger (see Start).

@@ -14,6 +14,7 @@ import (
 
 	"github.com/callrec/callrec"
 	"github.com/callrec/callrec/sipdigest"
+	"github.com/callrec/callrec/srcclaim"
 )
 
 // Sources lists the SIPREC sources: recording clients (SBCs, PBXs, the
@@ -196,12 +197,21 @@ type admission struct {
 //     valid credentials of a source give its org;
 //  4. otherwise 403.
 //
+// Before all of these, a genuine org claim of callrec's own call plane
+// (Config.OrgClaimKey, package srcclaim) decides the org.
+//
 // A source with both networks and credentials is matched by either.
 //
 // A refused INVITE reloads the sources first (at most once a
 // second, so a flood of strangers costs one query a second): a source
 // an admin has just bound is admitted at once, not at the next refresh.
 func (s *Server) admit(req *sip.Request, src netip.Addr) admission {
+	// Our own call plane names the org with a signed claim (srcclaim).
+	if h := req.GetHeader(srcclaim.Header); h != nil && req.CallID() != nil {
+		if org, ok := srcclaim.Verify(s.cfg.OrgClaimKey, h.Value(), req.CallID().Value()); ok {
+			return admission{orgID: org, how: "call plane claim"}
+		}
+	}
 	a := s.admitBy(s.sources.Load(), req, src)
 	if a.orgID != "" || s.cfg.Sources == nil {
 		return a

@@ -16,6 +16,7 @@ import (
 
 	"github.com/callrec/callrec"
 	"github.com/callrec/callrec/sipdigest"
+	"github.com/callrec/callrec/srcclaim"
 )
 
 // source returns a SIPREC source of org with networks and, when password
@@ -386,5 +387,39 @@ func TestRefusedSourceReloadsOnce(t *testing.T) {
 	}
 	if n := fs.calls.Load() - calls; n > 1 {
 		t.Errorf("50 refused INVITEs within a second reloaded %d times, want at most 1", n)
+	}
+}
+
+// TestCallPlaneOrgClaim: callrec's own call plane names the org of its
+// sessions with a signed claim, which wins over the source address; a
+// forged or moved claim is ignored.
+func TestCallPlaneOrgClaim(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	s := testServer(t, []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, time.Now())
+	s.cfg.OrgClaimKey = key
+	inv := func(callID, claim string) *sip.Request {
+		req := siprecInvite()
+		cid := sip.CallIDHeader(callID)
+		req.AppendHeader(&cid)
+		if claim != "" {
+			req.AppendHeader(sip.NewHeader(srcclaim.Header, claim))
+		}
+		return req
+	}
+	lo := netip.MustParseAddr("127.0.0.1")
+	if a := s.admit(inv("c1@callrec", srcclaim.Sign(key, "org-acme", "c1@callrec")), lo); a.orgID != "org-acme" {
+		t.Fatalf("genuine claim from loopback: %+v, want org-acme", a)
+	}
+	if a := s.admit(inv("c1@callrec", srcclaim.Sign(key, "org-acme", "c1@callrec")), netip.MustParseAddr("203.0.113.5")); a.orgID != "org-acme" {
+		t.Fatalf("genuine claim from outside --siprec-allow: %+v, want org-acme", a)
+	}
+	for name, req := range map[string]*sip.Request{
+		"claim of another session": inv("c2@callrec", srcclaim.Sign(key, "org-acme", "c1@callrec")),
+		"claim with another key":   inv("c3@callrec", srcclaim.Sign([]byte("not the key, not the key, not it"), "org-acme", "c3@callrec")),
+		"no claim":                 inv("c4@callrec", ""),
+	} {
+		if a := s.admit(req, lo); a.orgID != "org-default" {
+			t.Errorf("%s from loopback: %+v, want the default org of --siprec-allow", name, a)
+		}
 	}
 }

@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
 
 	"github.com/callrec/callrec/siprec"
 )
@@ -78,6 +79,10 @@ type Config struct {
 	Targets []string
 	// Transport is TransportAuto (default), TransportUDP or TransportTCP.
 	Transport string
+	// Headers, when set, returns extra headers for the INVITE of the
+	// session with the given Call-ID (e.g. the org claim of package
+	// srcclaim that callrec's own recorder trusts).
+	Headers func(callID string) []sip.Header
 	// Client sends the requests: the B2BUA's sipgo client.
 	Client *sipgo.Client
 	// Dialogs routes the SRS's in-dialog requests (BYE, re-INVITE, UPDATE)

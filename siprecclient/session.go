@@ -219,6 +219,11 @@ func (s *Session) buildInvite(uri sip.Uri, callID string, sdp, meta []byte) (*si
 	req.AppendHeader(sip.NewHeader("Allow", allow))
 	req.AppendHeader(sip.NewHeader("Session-ID", s.model.call.SessionID+";remote="+s.model.call.RemoteSessionID)) // RFC 7989
 	req.AppendHeader(sip.NewHeader("User-Agent", "callrec"))
+	if s.cfg.Headers != nil {
+		for _, h := range s.cfg.Headers(callID) {
+			req.AppendHeader(h)
+		}
+	}
 	req.AppendHeader(sip.NewHeader("MIME-Version", "1.0"))
 	body, ctype := multipart(sdp, meta)
 	req.AppendHeader(sip.NewHeader("Content-Type", ctype))
