@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -104,6 +105,7 @@ func TestBaresipRegisters(t *testing.T) {
 		case code := <-handled:
 			return code
 		case err := <-exited:
+			exited <- err // the cleanup waits for it too
 			t.Fatalf("baresip exited (%v) while waiting for %s", err, what)
 		case <-time.After(10 * time.Second):
 			t.Fatalf("no REGISTER for %s within 10 s", what)
@@ -138,18 +140,13 @@ func TestBaresipRegisters(t *testing.T) {
 
 // freeUDPPort returns a loopback UDP port that is free, with the port
 // above it (baresip binds SIP port + 1 for TLS) free too at the moment.
+// It picks from 24000-24999, below the kernel's ephemeral range, so a
+// socket another test opens meanwhile does not take it before baresip
+// binds it.
 func freeUDPPort(t *testing.T) int {
 	t.Helper()
-	for range 20 {
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := c.LocalAddr().(*net.UDPAddr).Port
-		_ = c.Close()
-		if port >= 65535 {
-			continue
-		}
+	for range 50 {
+		port := 24000 + 2*rand.IntN(500)
 		ok := true
 		for _, nw := range []string{"udp", "tcp"} {
 			for _, p := range []int{port, port + 1} {
