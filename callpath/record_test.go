@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 	"path/filepath"
 	"sync"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/callrec/callrec"
 	"github.com/callrec/callrec/directory"
+	"github.com/callrec/callrec/internal/testnet"
 	"github.com/callrec/callrec/media/tone"
 	"github.com/callrec/callrec/media/wav"
 	"github.com/callrec/callrec/recorder"
@@ -49,7 +49,7 @@ type recOpts struct {
 func startRecEnvOpts(t *testing.T, o recOpts) *recEnv {
 	t.Helper()
 	r := &recEnv{}
-	port := freePort(t)
+	port := testnet.FreePort(t)
 	var pre []func(*Server)
 	if o.server != nil {
 		pre = append(pre, o.server)
@@ -112,25 +112,6 @@ func startRecEnvOpts(t *testing.T, o recOpts) *recEnv {
 	}
 	r.rec = rec
 	return r
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-		_ = l.Close()
-		if err == nil {
-			_ = u.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port")
-	return 0
 }
 
 func (r *recEnv) states() []string {

@@ -35,7 +35,7 @@ const (
 
 // portBlock returns the first of n consecutive ports, all free on
 // 127.0.0.1 for UDP and TCP, below the kernel's ephemeral range (so the
-// harness's freePort and the OS never hand them out) and outside the
+// testnet.FreePort and the OS never hand them out) and outside the
 // --rtp-ports range startServer uses (30000-31999).
 func portBlock(t *testing.T, n int) int {
 	t.Helper()

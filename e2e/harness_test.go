@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -21,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callrec/callrec/internal/testnet"
 	"github.com/callrec/callrec/media/wav"
 	"github.com/callrec/callrec/srcclient"
 )
@@ -46,26 +46,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-// freePort returns a port free on 127.0.0.1 for both UDP and TCP.
-func freePort(t *testing.T) int {
-	t.Helper()
-	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-		l.Close()
-		if err == nil {
-			u.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port")
-	return 0
 }
 
 // server is a running `callrec serve`.
@@ -134,11 +114,11 @@ func startServer(t *testing.T, o serverOpts) *server {
 		o.rtp = "30000-31999"
 	}
 	s := &server{t: t, dataDir: o.dataDir, token: "e2e-admin-token-0123456789", logs: &logBuffer{}, done: make(chan struct{})}
-	httpAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	s.siprec = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	httpAddr := fmt.Sprintf("127.0.0.1:%d", testnet.FreePort(t))
+	s.siprec = fmt.Sprintf("127.0.0.1:%d", testnet.FreePort(t))
 	s.httpURL = "http://" + httpAddr
 	args := append([]string{"serve", "--data-dir", o.dataDir, "--http", httpAddr, "--siprec", s.siprec,
-		"--sip", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "--rtp-ports", o.rtp, "--min-free-disk", "1MB"}, o.extra...)
+		"--sip", fmt.Sprintf("127.0.0.1:%d", testnet.FreePort(t)), "--rtp-ports", o.rtp, "--min-free-disk", "1MB"}, o.extra...)
 	s.cmd = exec.Command(binary, args...)
 	s.cmd.Env = append(append(os.Environ(), "CALLREC_ADMIN_TOKEN="+s.token), o.env...)
 	stderr, err := s.cmd.StderrPipe()

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callrec/callrec/internal/testnet"
 	"github.com/callrec/callrec/media/g711"
 	"github.com/callrec/callrec/media/tone"
 )
@@ -47,7 +48,7 @@ func runSipp(t *testing.T, srv *server, dir, scenario, transport, callID string,
 		t.Fatal(err)
 	}
 	args := []string{"-sf", sf, "-m", "1", "-t", transport, "-s", "srs", "-i", "127.0.0.1",
-		"-p", fmt.Sprint(freePort(t)), "-mp", fmt.Sprint(mediaPort), "-cid_str", callID,
+		"-p", fmt.Sprint(testnet.FreePort(t)), "-mp", fmt.Sprint(mediaPort), "-cid_str", callID,
 		"-timeout", "30", "-timeout_error", "-nostdin", "-trace_err", "-error_file", filepath.Join(dir, scenario+".err"),
 		srv.siprec}
 	return runCmd(t, 45*time.Second, dir, "sipp", args...)

@@ -5,73 +5,55 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"sync"
+
+	"github.com/callrec/callrec/rtpport"
 )
 
 // errNoPorts means every RTP/RTCP port pair of the range is in use.
 var errNoPorts = errors.New("recorder: no free RTP port pair in --rtp-ports")
 
-// portPool hands out even/odd RTP/RTCP port pairs from the configured range.
-// It rotates through the range instead of reusing the lowest free pair, so a
-// port just released is not handed to a new session while a peer may still
-// send stale media to it.
+// portPool binds the recorder's RTP/RTCP socket pairs on the pairs of
+// its share of --rtp-ports (package rtpport hands them out, rotating).
 type portPool struct {
-	mu    sync.Mutex
-	min   int // first even port
-	max   int // last port of the range
-	next  int
-	inUse map[int]bool
+	r *rtpport.Range
 }
 
-func newPortPool(min, max int) *portPool {
-	if min%2 == 1 {
-		min++
+func newPortPool(min, max int) (*portPool, error) {
+	r, err := rtpport.NewRange(min, max)
+	if err != nil {
+		return nil, fmt.Errorf("recorder: RTP ports: %w", err)
 	}
-	return &portPool{min: min, max: max, next: min, inUse: map[int]bool{}}
+	return &portPool{r: r}, nil
 }
 
 // bindPair binds an RTP socket on an even port and an RTCP socket on the
 // port above it, on ip. Ports taken by other programs are skipped.
 func (p *portPool) bindPair(ip netip.Addr) (rtp, rtcp *net.UDPConn, err error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	pairs := (p.max - p.min + 1) / 2
-	for range pairs {
-		port := p.next
-		p.next += 2
-		if p.next+1 > p.max {
-			p.next = p.min
-		}
-		if p.inUse[port] {
-			continue
+	for range p.r.Pairs() {
+		port, err := p.r.Acquire()
+		if err != nil {
+			break
 		}
 		rtp, err = net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port))))
 		if err != nil {
+			p.r.Release(port)
 			continue
 		}
 		rtcp, err = net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port+1))))
 		if err != nil {
 			rtp.Close()
+			p.r.Release(port)
 			continue
 		}
 		// Room for bursts: 2000 sessions read in bursts after a scheduling delay.
 		_ = rtp.SetReadBuffer(256 << 10)
-		p.inUse[port] = true
 		return rtp, rtcp, nil
 	}
-	return nil, nil, fmt.Errorf("%w (%d-%d)", errNoPorts, p.min, p.max)
+	return nil, nil, fmt.Errorf("%w (%s)", errNoPorts, p.r)
 }
 
 // release returns the pair whose RTP port is port.
-func (p *portPool) release(port int) {
-	p.mu.Lock()
-	delete(p.inUse, port)
-	p.mu.Unlock()
-}
+func (p *portPool) release(port int) { p.r.Release(port) }
 
 // free reports how many pairs are not in use (bound by others not counted).
-func (p *portPool) free() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return (p.max-p.min+1)/2 - len(p.inUse)
-}
+func (p *portPool) free() int { return p.r.Pairs() - p.r.InUse() }

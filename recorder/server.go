@@ -160,12 +160,16 @@ func New(cfg Config, store Store, blobs Blobs) (*Server, error) {
 	if err := os.MkdirAll(cfg.SpoolDir, 0o750); err != nil {
 		return nil, fmt.Errorf("recorder: spool dir: %w", err)
 	}
+	ports, err := newPortPool(cfg.RTPMin, cfg.RTPMax)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		cfg:      cfg,
 		log:      cfg.Logger.With("component", "recorder"),
 		store:    store,
 		blobs:    blobs,
-		ports:    newPortPool(cfg.RTPMin, cfg.RTPMax),
+		ports:    ports,
 		now:      cfg.Now,
 		bindIP:   bindIP,
 		sessions: map[string]*session{},

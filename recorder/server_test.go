@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
 	"path/filepath"
 	"sync"
@@ -13,29 +12,10 @@ import (
 
 	"github.com/callrec/callrec"
 	"github.com/callrec/callrec/blob/fs"
+	"github.com/callrec/callrec/internal/testnet"
 	"github.com/callrec/callrec/srcclient"
 	"github.com/callrec/callrec/store/sqlite"
 )
-
-// freeSIPPort returns a port free on 127.0.0.1 for both UDP and TCP.
-func freeSIPPort(t *testing.T) int {
-	t.Helper()
-	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-		l.Close()
-		if err == nil {
-			u.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port")
-	return 0
-}
 
 // liveRecorder is a running recording server over a real SQLite store
 // and folder blob store.
@@ -55,7 +35,7 @@ func startRecorder(t *testing.T, st *sqlite.Store, cfg Config) *liveRecorder {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := freeSIPPort(t)
+	port := testnet.FreePort(t)
 	cfg.Listen = fmt.Sprintf("127.0.0.1:%d", port)
 	cfg.SpoolDir = filepath.Join(dir, "spool")
 	cfg.RTPMin, cfg.RTPMax = 47100, 47299

@@ -37,6 +37,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/callrec/callrec/rtpport"
 	"github.com/callrec/callrec/siprec"
 )
 
@@ -158,50 +159,39 @@ type PortAllocator interface {
 }
 
 // PortRange is a PortAllocator over the even ports of [Min, Max] (RFC 3550
-// §11: RTP on an even port, RTCP on the one above, which it keeps free).
+// §11: RTP on an even port, RTCP on the one above, which it keeps free);
+// package rtpport hands the pairs out.
 type PortRange struct {
 	Min, Max int
 
-	mu   sync.Mutex
-	next int
-	used map[int]bool
+	once sync.Once
+	r    *rtpport.Range
+	err  error
 }
 
 // ErrNoPorts means every port of a PortRange is in use.
-var ErrNoPorts = errors.New("siprecclient: no free RTP port")
+var ErrNoPorts = rtpport.ErrNoPorts
 
-// Listen binds the next free even port of the range on ip.
+// Listen binds the next free even port of the range on ip; ports taken by
+// other programs are skipped.
 func (r *PortRange) Listen(ip netip.Addr) (*net.UDPConn, error) {
-	if r.Min <= 0 || r.Max > 65535 || r.Max < r.Min {
-		return nil, fmt.Errorf("siprecclient: port range %d-%d invalid", r.Min, r.Max)
+	r.once.Do(func() { r.r, r.err = rtpport.NewRange(r.Min, r.Max) })
+	if r.err != nil {
+		return nil, fmt.Errorf("siprecclient: %w", r.err)
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.used == nil {
-		r.used = map[int]bool{}
-	}
-	lo := r.Min + r.Min%2
-	n := (r.Max-lo)/2 + 1
-	if r.next < lo || r.next > r.Max {
-		r.next = lo
-	}
-	for range n {
-		p := r.next
-		r.next += 2
-		if r.next > r.Max {
-			r.next = lo
-		}
-		if r.used[p] {
-			continue
+	for range r.r.Pairs() {
+		p, err := r.r.Acquire()
+		if err != nil {
+			break
 		}
 		c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(p))))
 		if err != nil {
-			continue // taken by someone else: try the next
+			r.r.Release(p) // taken by someone else: try the next
+			continue
 		}
-		r.used[p] = true
 		return c, nil
 	}
-	return nil, fmt.Errorf("siprecclient: ports %d-%d on %s: %w", r.Min, r.Max, ip, ErrNoPorts)
+	return nil, fmt.Errorf("siprecclient: ports %s on %s: %w", r.r, ip, ErrNoPorts)
 }
 
 // Release closes c and frees its port.
@@ -214,9 +204,9 @@ func (r *PortRange) Release(c *net.UDPConn) {
 		port = a.Port
 	}
 	_ = c.Close()
-	r.mu.Lock()
-	delete(r.used, port)
-	r.mu.Unlock()
+	if r.r != nil {
+		r.r.Release(port)
+	}
 }
 
 // ephemeral binds OS-chosen ports.

@@ -16,6 +16,7 @@ import (
 	"github.com/callrec/callrec"
 	"github.com/callrec/callrec/blob/fs"
 	"github.com/callrec/callrec/directory"
+	"github.com/callrec/callrec/internal/testnet"
 	"github.com/callrec/callrec/recorder"
 	"github.com/callrec/callrec/store/sqlite"
 	"github.com/callrec/callrec/store/sqlite/sqlitetest"
@@ -23,26 +24,6 @@ import (
 
 // personAlice is the recorded user of the directory fixture.
 const personAlice = "2d000000-0000-4000-8000-0000000000a1"
-
-// freePort returns a port free on 127.0.0.1 for both UDP and TCP.
-func freePort(t *testing.T) int {
-	t.Helper()
-	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-		l.Close()
-		if err == nil {
-			u.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port")
-	return 0
-}
 
 // srs is the real recorder running in-process over SQLite and a folder
 // blob store, with a directory holding org "acme" and its person Alice.
@@ -63,7 +44,7 @@ func startSRS(t *testing.T) *srs {
 		return directory.People.Put(t.Context(), tx, &callrec.Person{ID: personAlice, OrgID: org.ID, Emails: []string{"alice@acme.example"},
 			License: callrec.LicenseProfessional, Extension: "1001"})
 	})
-	port := freePort(t)
+	port := testnet.FreePort(t)
 	srv, err := recorder.New(recorder.Config{
 		Listen:       fmt.Sprintf("127.0.0.1:%d", port),
 		SpoolDir:     filepath.Join(t.TempDir(), "spool"),
@@ -155,7 +136,7 @@ func newB2BUA(t *testing.T) *b2bua {
 	srv.OnUpdate(handle)
 	srv.OnInfo(handle)
 	srv.OnOptions(handle)
-	port := freePort(t)
+	port := testnet.FreePort(t)
 	udp, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
 		t.Fatal(err)
@@ -204,7 +185,7 @@ func refuser(t *testing.T, code int) string {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, code, "Service Unavailable", nil))
 	})
 	srv.OnAck(func(*sip.Request, sip.ServerTransaction) {})
-	port := freePort(t)
+	port := testnet.FreePort(t)
 	tcp, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
 		t.Fatal(err)

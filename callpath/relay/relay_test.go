@@ -68,6 +68,9 @@ func TestR38_PassthroughBothWays(t *testing.T) {
 				}
 			}
 			wg.Wait()
+			// A leg counts a packet after its write returns, which may be
+			// after the far end has read it.
+			waitFor(t, "the out counters", func() bool { return f.la.Stats().PacketsOut == n && f.lb.Stats().PacketsOut == n })
 			sa, sb := f.la.Stats(), f.lb.Stats()
 			if sa.PacketsIn != n || sb.PacketsOut != n || sb.PacketsIn != n || sa.PacketsOut != n {
 				t.Errorf("stats: A in %d out %d, B in %d out %d; want %d each", sa.PacketsIn, sa.PacketsOut, sb.PacketsIn, sb.PacketsOut, n)
