@@ -18,6 +18,7 @@ import (
 	"github.com/callrec/callrec/callpath/relay"
 	"github.com/callrec/callrec/directory"
 	"github.com/callrec/callrec/sipdigest"
+	"github.com/callrec/callrec/siplog"
 	"github.com/callrec/callrec/siprecclient"
 )
 
@@ -173,7 +174,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 // Start listens on Config.Listen (UDP and TCP) and serves until Shutdown.
 func (s *Server) Start(ctx context.Context) error {
 	host := s.cfg.Listen.Addr().String()
-	log := s.log
+	// The SIP stack logs through a rate limit: peers decide how often it
+	// has something to say (a malformed-datagram flood).
+	log := slog.New(siplog.NewLimitHandler(s.log.Handler(), 10*time.Second, 5, nil)).With("component", "sipgo")
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("callrec"), sipgo.WithUserAgentHostname(host),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(log)),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(log)))

@@ -31,6 +31,7 @@ import (
 
 	"github.com/callrec/callrec"
 	"github.com/callrec/callrec/sipdigest"
+	"github.com/callrec/callrec/siplog"
 )
 
 // Store is what the recorder needs of the state store.
@@ -189,7 +190,7 @@ func New(cfg Config, store Store, blobs Blobs) (*Server, error) {
 func (s *Server) Start(ctx context.Context) error {
 	// The SIP stack logs through a rate limit: peers decide how often it
 	// has something to say.
-	sipLog := slog.New(newLimitHandler(s.log.Handler(), 10*time.Second, 5, &s.met.parseErrors)).With("component", "sipgo")
+	sipLog := slog.New(siplog.NewLimitHandler(s.log.Handler(), 10*time.Second, 5, &s.met.parseErrors)).With("component", "sipgo")
 	// sipgo's package-wide logger is set once per process: the stack
 	// reads it from its own goroutines, which a later Server (tests run
 	// several) must not race with.

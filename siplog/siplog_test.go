@@ -1,4 +1,4 @@
-package recorder
+package siplog
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 func TestLimitHandler(t *testing.T) {
 	var buf bytes.Buffer
 	var parseErrs atomic.Uint64
-	h := newLimitHandler(slog.NewTextHandler(&buf, nil), 10*time.Second, 5, &parseErrs)
+	h := NewLimitHandler(slog.NewTextHandler(&buf, nil), 10*time.Second, 5, &parseErrs)
 	log := slog.New(h).With("component", "sipgo")
 	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	emit := func(at time.Time, msg string) {

@@ -1,4 +1,9 @@
-package recorder
+// Package siplog keeps the SIP stack's own logs in check: a peer decides
+// how often the stack has something to say (one error per malformed
+// datagram), so every SIP server of callrec (the recorder, the call plane)
+// logs the stack through a per-message rate limit. It must never drop
+// the count of what it suppressed.
+package siplog
 
 import (
 	"context"
@@ -37,7 +42,10 @@ type limitWindow struct {
 // the SIP stack, so this is a guard, not a working limit).
 const maxLimitKeys = 256
 
-func newLimitHandler(next slog.Handler, interval time.Duration, burst int, parseErr *atomic.Uint64) *limitHandler {
+// NewLimitHandler returns a handler that passes at most burst records of
+// each message text per interval to next, and counts records of "failed
+// to parse" in parseErr (nil: not counted).
+func NewLimitHandler(next slog.Handler, interval time.Duration, burst int, parseErr *atomic.Uint64) slog.Handler {
 	return &limitHandler{next: next, interval: interval, burst: burst, parseErr: parseErr,
 		state: &limitState{windows: map[string]*limitWindow{}}}
 }
