@@ -188,20 +188,13 @@ func (s *Server) Start(ctx context.Context) error {
 		_ = ua.Close()
 		return fmt.Errorf("callpath: server: %w", err)
 	}
-	lc := net.ListenConfig{}
-	udp, err := lc.ListenPacket(ctx, "udp", s.cfg.Listen.String())
+	udp, tcp, err := listenUDPAndTCP(ctx, s.cfg.Listen)
 	if err != nil {
 		_ = ua.Close()
-		return fmt.Errorf("callpath: listen udp %s: %w", s.cfg.Listen, err)
+		return err
 	}
 	port := udp.LocalAddr().(*net.UDPAddr).Port
-	tcpAddr := netip.AddrPortFrom(s.cfg.Listen.Addr(), uint16(port)).String()
-	tcp, err := lc.Listen(ctx, "tcp", tcpAddr)
-	if err != nil {
-		_ = udp.Close()
-		_ = ua.Close()
-		return fmt.Errorf("callpath: listen tcp %s: %w", tcpAddr, err)
-	}
+	tcpAddr := tcp.Addr().String()
 	s.addr = netip.AddrPortFrom(s.cfg.Listen.Addr(), uint16(port))
 	// Over UDP we send from the listening socket, so that a device behind
 	// NAT gets our requests through the binding its REGISTER opened
@@ -449,4 +442,30 @@ func waitListener(ctx context.Context, ua *sipgo.UserAgent, addr string) error {
 		case <-time.After(time.Millisecond):
 		}
 	}
+}
+
+// listenUDPAndTCP listens on addr over UDP and TCP on the same port. With
+// port 0 the UDP socket picks a port; when another socket holds that port
+// for TCP meanwhile, it tries another one.
+func listenUDPAndTCP(ctx context.Context, addr netip.AddrPort) (net.PacketConn, net.Listener, error) {
+	lc := net.ListenConfig{}
+	attempts := 1
+	if addr.Port() == 0 {
+		attempts = 20
+	}
+	var lastErr error
+	for range attempts {
+		udp, err := lc.ListenPacket(ctx, "udp", addr.String())
+		if err != nil {
+			return nil, nil, fmt.Errorf("callpath: listen udp %s: %w", addr, err)
+		}
+		tcpAddr := netip.AddrPortFrom(addr.Addr(), uint16(udp.LocalAddr().(*net.UDPAddr).Port)).String()
+		tcp, err := lc.Listen(ctx, "tcp", tcpAddr)
+		if err == nil {
+			return udp, tcp, nil
+		}
+		_ = udp.Close()
+		lastErr = fmt.Errorf("callpath: listen tcp %s: %w", tcpAddr, err)
+	}
+	return nil, nil, lastErr
 }
