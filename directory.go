@@ -274,7 +274,43 @@ type Person struct {
 	// ExternalID is the id the provider and SIPREC metadata know the user
 	// by (BroadWorks userID style, R30); set at provisioning.
 	ExternalID string
-	Created    time.Time
+	// Voicemail are the person's voicemail settings; nil: voicemail off.
+	Voicemail *VoicemailSettings `json:",omitempty"`
+	Created   time.Time
+}
+
+// VoicemailSettings say when the call plane sends a person's calls to
+// voicemail (Webex /people/{personId}/features/voicemail).
+type VoicemailSettings struct {
+	Enabled bool
+	// SendUnanswered sends a call nobody answers to voicemail after
+	// UnansweredRings rings (a ring is 6 s; 0 means DefaultUnansweredRings).
+	SendUnanswered  bool
+	UnansweredRings int
+	// SendBusy sends a call to voicemail when every device is busy.
+	SendBusy bool
+}
+
+// DefaultUnansweredRings is Webex's default number of rings before an
+// unanswered call goes to voicemail.
+const DefaultUnansweredRings = 3
+
+// VoiceMessage is one voicemail message left for a person: its audio is
+// a WAV in the blob store under BlobKey.
+type VoiceMessage struct {
+	ID           string
+	OrgID        string
+	PersonID     string
+	CallerNumber string // the caller's number or extension, "" when withheld
+	CallerName   string
+	Created      time.Time
+	Duration     time.Duration
+	BlobKey      string
+	Size         int64
+	Read         bool
+	// RecordingID is the SIPREC recording of the message when R26 had it
+	// recorded, else "".
+	RecordingID string `json:",omitempty"`
 }
 
 // Email returns the person's primary email.

@@ -147,6 +147,8 @@ var (
 		}}
 	AnnouncementFiles = Kind[callrec.AnnouncementFile]{Name: "announcementFile",
 		id: func(a *callrec.AnnouncementFile) string { return a.ID }, org: func(a *callrec.AnnouncementFile) string { return a.OrgID }}
+	VoiceMessages = Kind[callrec.VoiceMessage]{Name: "voiceMessage",
+		id: func(m *callrec.VoiceMessage) string { return m.ID }, org: func(m *callrec.VoiceMessage) string { return m.OrgID }}
 )
 
 // NewKind describes a kind of object that another package stores as
