@@ -81,6 +81,10 @@ type Deps struct {
 	// Credentials find the account of an INVITE's digest user name (nil
 	// = registrar.NewDirectoryCredentials(Store)).
 	Credentials registrar.Credentials
+	// Files plays custom announcements (nil: the default prompts play).
+	Files AnnouncementFiles
+	// Mailbox takes voicemail messages (nil: no voicemail).
+	Mailbox Mailbox
 }
 
 // Event is one change of the recording state of a call (R34), for the
