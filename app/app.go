@@ -34,12 +34,12 @@ import (
 	"github.com/callrec/callrec/blob/fs"
 	"github.com/callrec/callrec/callpath"
 	"github.com/callrec/callrec/callpath/registrar"
-	"github.com/callrec/callrec/callpath/relay"
 	"github.com/callrec/callrec/config"
 	"github.com/callrec/callrec/events"
 	"github.com/callrec/callrec/provider"
 	"github.com/callrec/callrec/recorder"
 	"github.com/callrec/callrec/retention"
+	"github.com/callrec/callrec/rtpport"
 	"github.com/callrec/callrec/sipdigest"
 	"github.com/callrec/callrec/siprecclient"
 	"github.com/callrec/callrec/store/sqlite"
@@ -209,14 +209,18 @@ func serve(args []string, stderr io.Writer) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	freeBytes := func() (uint64, error) { return freeDisk(cfg.DataDir) }
-	recPorts, relayPorts, clientPorts := cfg.MediaRanges()
+	// One allocator for every media socket of the process: the recorder,
+	// the relay and the SIPREC client draw from all of --rtp-ports.
+	ports, err := rtpport.NewRange(cfg.RTPMin, cfg.RTPMax)
+	if err != nil {
+		return fmt.Errorf("--rtp-ports: %w", err)
+	}
 	claimKey := subKey(key, "siprec org claim")
 	dir := recorder.NewDirectory(st)
 	rec, err := recorder.New(recorder.Config{
 		Listen:       cfg.SIPREC,
 		PublicIP:     cfg.PublicIP,
-		RTPMin:       recPorts[0],
-		RTPMax:       recPorts[1],
+		Ports:        ports,
 		MediaTimeout: cfg.MediaTimeout,
 		Allow:        cfg.SIPRECAllow,
 		SpoolDir:     filepath.Join(cfg.DataDir, "spool"),
@@ -295,7 +299,7 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	callCtx, stopCalls := context.WithCancel(ctx)
 	defer stopCalls()
-	calls, err = startCallPlane(callCtx, cfg, st, relayPorts, clientPorts, claimKey, hub, log)
+	calls, err = startCallPlane(callCtx, cfg, st, ports, claimKey, hub, log)
 	if err != nil {
 		ln.Close()
 		_ = rec.Shutdown(ctx)
@@ -364,7 +368,7 @@ func serve(args []string, stderr io.Writer) error {
 
 // startCallPlane starts the registrar and the B2BUA on --sip, with the
 // relay and SIPREC client ports of --rtp-ports.
-func startCallPlane(ctx context.Context, cfg *config.Config, st *sqlite.Store, relayPorts, clientPorts [2]int, claimKey []byte, hub *events.Hub, log *slog.Logger) (*callpath.Server, error) {
+func startCallPlane(ctx context.Context, cfg *config.Config, st *sqlite.Store, ports *rtpport.Range, claimKey []byte, hub *events.Hub, log *slog.Logger) (*callpath.Server, error) {
 	listen, err := netip.ParseAddrPort(cfg.SIP)
 	if err != nil {
 		return nil, fmt.Errorf("--sip %s: want an IP address and port: %w", cfg.SIP, err)
@@ -375,10 +379,6 @@ func startCallPlane(ctx context.Context, cfg *config.Config, st *sqlite.Store, r
 		return nil, err
 	}
 	go reg.Location().Run(ctx, time.Minute)
-	rtp, err := relay.NewPortRange(relayPorts[0], relayPorts[1])
-	if err != nil {
-		return nil, err
-	}
 	mediaIP := listen.Addr()
 	if cfg.PublicIP.IsValid() {
 		mediaIP = cfg.PublicIP
@@ -389,8 +389,8 @@ func startCallPlane(ctx context.Context, cfg *config.Config, st *sqlite.Store, r
 	srv, err := callpath.New(callpath.Config{
 		Listen:        listen,
 		MediaIP:       mediaIP,
-		RTPPorts:      rtp,
-		SIPRECPorts:   &siprecclient.PortRange{Min: clientPorts[0], Max: clientPorts[1]},
+		RTPPorts:      ports,
+		SIPRECPorts:   &siprecclient.PortRange{Range: ports},
 		BuiltInTarget: builtInTarget(cfg),
 		OrgClaimKey:   claimKey,
 		Nonces:        nonces,

@@ -304,7 +304,7 @@ func parsePortRange(s string) (int, int, error) {
 	case a < 1024 || b > 65535:
 		return 0, 0, errors.New("ports must lie within 1024..65535")
 	case b-a < 19:
-		return 0, 0, errors.New("range must hold at least 20 ports: half for the recording server, half for the call plane's relay and SIPREC client")
+		return 0, 0, errors.New("range must hold at least 20 ports (the recording server, the call plane's relay and its SIPREC client share it)")
 	}
 	return a, b, nil
 }
@@ -362,18 +362,6 @@ func parsePrefixes(s string) ([]netip.Prefix, error) {
 		out = append(out, netip.PrefixFrom(a, a.BitLen()))
 	}
 	return out, nil
-}
-
-// MediaRanges splits --rtp-ports between the planes: the first half for
-// the recording server's sessions, the third quarter for the call plane's
-// relay legs, the last quarter for its SIPREC client's streams (each
-// recorded call needs two pairs in each). Every part starts on an even
-// port and holds at least two RTP/RTCP pairs.
-func (c *Config) MediaRanges() (recorder, relay, client [2]int) {
-	even := func(p int) int { return p + p%2 }
-	half := even(c.RTPMin + (c.RTPMax-c.RTPMin+1)/2)
-	quarter := even(half + (c.RTPMax-half+1)/2)
-	return [2]int{c.RTPMin, half - 1}, [2]int{half, quarter - 1}, [2]int{quarter, c.RTPMax}
 }
 
 // parseDigest parses a comma-separated list of digest algorithms (RFC

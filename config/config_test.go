@@ -155,26 +155,3 @@ func FuzzSettingValues(f *testing.F) {
 		}
 	})
 }
-
-func TestMediaRangesSplitTheRange(t *testing.T) {
-	for _, c := range []struct {
-		min, max           int
-		rec, relay, client [2]int
-	}{
-		{20000, 39999, [2]int{20000, 29999}, [2]int{30000, 34999}, [2]int{35000, 39999}},
-		{30000, 31999, [2]int{30000, 30999}, [2]int{31000, 31499}, [2]int{31500, 31999}},
-		{10001, 10020, [2]int{10001, 10011}, [2]int{10012, 10015}, [2]int{10016, 10020}},
-	} {
-		cfg := Config{RTPMin: c.min, RTPMax: c.max}
-		rec, relay, client := cfg.MediaRanges()
-		if rec != c.rec || relay != c.relay || client != c.client {
-			t.Errorf("%d-%d: recorder %v relay %v client %v; want %v %v %v", c.min, c.max, rec, relay, client, c.rec, c.relay, c.client)
-		}
-		for _, r := range [][2]int{rec, relay, client} {
-			lo := r[0] + r[0]%2
-			if (r[1]-lo+1)/2 < 2 {
-				t.Errorf("%d-%d: part %v holds fewer than two pairs", c.min, c.max, r)
-			}
-		}
-	}
-}

@@ -13,12 +13,15 @@ import (
 var errNoPorts = errors.New("recorder: no free RTP port pair in --rtp-ports")
 
 // portPool binds the recorder's RTP/RTCP socket pairs on the pairs of
-// its share of --rtp-ports (package rtpport hands them out, rotating).
+// --rtp-ports (package rtpport hands them out, rotating).
 type portPool struct {
 	r *rtpport.Range
 }
 
-func newPortPool(min, max int) (*portPool, error) {
+func newPortPool(shared *rtpport.Range, min, max int) (*portPool, error) {
+	if shared != nil {
+		return &portPool{r: shared}, nil
+	}
 	r, err := rtpport.NewRange(min, max)
 	if err != nil {
 		return nil, fmt.Errorf("recorder: RTP ports: %w", err)

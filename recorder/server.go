@@ -30,6 +30,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/callrec/callrec"
+	"github.com/callrec/callrec/rtpport"
 	"github.com/callrec/callrec/sipdigest"
 	"github.com/callrec/callrec/siplog"
 )
@@ -49,10 +50,13 @@ type Blobs interface {
 
 // Config configures the recording server.
 type Config struct {
-	Listen       string         // host:port for SIP over UDP and TCP
-	PublicIP     netip.Addr     // address for SDP and Contact; zero: the local address facing the peer
-	RTPMin       int            // media port range
-	RTPMax       int            //
+	Listen   string     // host:port for SIP over UDP and TCP
+	PublicIP netip.Addr // address for SDP and Contact; zero: the local address facing the peer
+	RTPMin   int        // media port range (when Ports is nil)
+	RTPMax   int        //
+	// Ports hands out the RTP/RTCP pairs when the recorder shares one
+	// range with other parts of the process (nil: RTPMin..RTPMax).
+	Ports        *rtpport.Range
 	MediaTimeout time.Duration  // end sessions whose active streams are silent this long
 	Allow        []netip.Prefix // accepted source networks
 	SpoolDir     string         // where files are written while recording
@@ -161,7 +165,7 @@ func New(cfg Config, store Store, blobs Blobs) (*Server, error) {
 	if err := os.MkdirAll(cfg.SpoolDir, 0o750); err != nil {
 		return nil, fmt.Errorf("recorder: spool dir: %w", err)
 	}
-	ports, err := newPortPool(cfg.RTPMin, cfg.RTPMax)
+	ports, err := newPortPool(cfg.Ports, cfg.RTPMin, cfg.RTPMax)
 	if err != nil {
 		return nil, err
 	}

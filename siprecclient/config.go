@@ -163,6 +163,9 @@ type PortAllocator interface {
 // package rtpport hands the pairs out.
 type PortRange struct {
 	Min, Max int
+	// Range, when set, hands out the ports instead of Min..Max: a range
+	// shared with the other media sockets of the process.
+	Range *rtpport.Range
 
 	once sync.Once
 	r    *rtpport.Range
@@ -175,7 +178,11 @@ var ErrNoPorts = rtpport.ErrNoPorts
 // Listen binds the next free even port of the range on ip; ports taken by
 // other programs are skipped.
 func (r *PortRange) Listen(ip netip.Addr) (*net.UDPConn, error) {
-	r.once.Do(func() { r.r, r.err = rtpport.NewRange(r.Min, r.Max) })
+	r.once.Do(func() {
+		if r.r = r.Range; r.r == nil {
+			r.r, r.err = rtpport.NewRange(r.Min, r.Max)
+		}
+	})
 	if r.err != nil {
 		return nil, fmt.Errorf("siprecclient: %w", r.err)
 	}
