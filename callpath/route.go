@@ -248,8 +248,8 @@ func dialable(num string) bool {
 // target is where one INVITE of a callee leg goes.
 type target struct {
 	uri       sip.Uri
-	dest      string // host:port to send to
-	transport string // "UDP" or "TCP"
+	dest      string          // host:port to send to
+	transport string          // "UDP" or "TCP"
 	person    *callrec.Person // whose device it is (a virtual line's or feature's member)
 }
 
