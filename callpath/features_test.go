@@ -32,14 +32,19 @@ func putDirectory(t *testing.T, e *env, fn func(directory.Tx) error) {
 // sample, so the prompt itself scores about 1 and another language's
 // prompt well below.
 func (p *rtpPeer) promptMatch(kind, lang string) float64 {
+	p.mu.Lock()
+	heard := append([]int16(nil), p.heard...)
+	p.mu.Unlock()
+	return promptIn(heard, kind, lang)
+}
+
+// promptIn is promptMatch over heard.
+func promptIn(heard []int16, kind, lang string) float64 {
 	want, got, err := prompt.Get(kind, lang)
 	if err != nil || got != lang {
 		return math.NaN()
 	}
 	want = want[:min(len(want), prompt.Rate)]
-	p.mu.Lock()
-	heard := append([]int16(nil), p.heard...)
-	p.mu.Unlock()
 	var ww float64
 	for _, v := range want {
 		ww += float64(v) * float64(v)
@@ -172,4 +177,103 @@ func TestR21_HuntGroupLanguage(t *testing.T) {
 	if len(recs) != 1 || recs[0].OwnerID != personBob {
 		t.Fatalf("recordings %v, want one of Bob, the member who answered", recs)
 	}
+}
+
+// TestCallQueue_PromptThenAgent: a PSTN caller (1000 Hz) calls the call
+// queue "Support" (+4535351700, language da_DK) whose agent is Bob. The
+// caller is answered by callrec and hears the queue prompt in Danish
+// (R21) while Bob's device rings; Bob answers after 1.5 s, the prompt
+// stops and the caller hears Bob's 660 Hz. Bob is recorded (always) as
+// the agent, in the queue's call.
+func TestCallQueue_PromptThenAgent(t *testing.T) {
+	t.Parallel()
+	r := startRecEnvOpts(t, recOpts{mode: callrec.ModeAlways})
+	putDirectory(t, r.env, func(tx directory.Tx) error {
+		return directory.Features.Put(t.Context(), tx, &callrec.Feature{ID: featureCQ, OrgID: r.org.ID, Kind: callrec.FeatureCallQueue,
+			Name: "Support", Extension: "1700", PhoneNumber: "+4535351700", Language: "da_DK", Members: []string{personBob}})
+	})
+	bob := newUA(t, "bob")
+	bob.register(r.env, "bob")
+	gwRTP, bobRTP := newRTPPeer(t, 1000), newRTPPeer(t, 660)
+	bob.answerWith(bobRTP, 1500*time.Millisecond)
+	dialled := time.Now()
+	dc, err := r.trunk.dial(r.env, "+4587654321", "+4535351700", gwRTP, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(dialled); d > time.Second {
+		t.Errorf("the queue answered after %s, want at once", d)
+	}
+	gwRTP.waitPrompt(t, prompt.Queue, "da_DK")
+	r.waitState(t, 1, StateStarted)
+	gwRTP.heardFor(t, time.Second)
+	agent := gwRTP.runsOf("660", 25, dialled)
+	if len(agent) == 0 {
+		t.Fatalf("caller never heard the agent: %v", gwRTP.spans())
+	}
+	gwRTP.mu.Lock()
+	before := append([]int16(nil), gwRTP.heard[:agent[0].start*160]...)
+	gwRTP.mu.Unlock()
+	if m := promptIn(before, prompt.Queue, "da_DK"); m < 0.9 {
+		t.Errorf("before the agent the caller heard no da_DK queue prompt (match %.2f)", m)
+	}
+	if d := agent[0].from.Sub(dialled); d < 1200*time.Millisecond {
+		t.Errorf("the agent was heard %s after dialling, before they answered", d)
+	}
+	if f, _ := gwRTP.heardTone(candidates); f != 660 {
+		t.Errorf("caller hears %v Hz at the end, want the agent's 660: the prompt did not stop", f)
+	}
+	if f, _ := bobRTP.heardTone([]float64{1000, 660, 440}); f != 1000 {
+		t.Errorf("the agent hears %v Hz, want the caller's 1000", f)
+	}
+	recs, _ := r.finish(t, dc)
+	if len(recs) != 1 || recs[0].OwnerID != personBob {
+		t.Fatalf("recordings %v, want one of Bob, the agent", recs)
+	}
+}
+
+// TestAutoAttendant_MenuDigit: Alice calls the auto attendant "Main"
+// (extension 1800, language de_DE, menu 1 -> 1002). callrec answers and
+// plays the German greeting (R21); Alice presses 1, Bob's device rings
+// for it and answers, and the two hear each other.
+func TestAutoAttendant_MenuDigit(t *testing.T) {
+	t.Parallel()
+	e := startEnv(t, nil)
+	putDirectory(t, e, func(tx directory.Tx) error {
+		return directory.Features.Put(t.Context(), tx, &callrec.Feature{ID: featureAA, OrgID: e.org.ID, Kind: callrec.FeatureAutoAttendant,
+			Name: "Main", Extension: "1800", Language: "de_DE", Menu: []callrec.MenuKey{{Digit: "1", Target: "1002"}}})
+	})
+	alice, bob := newUA(t, "alice"), newUA(t, "bob")
+	alice.register(e, "alice")
+	bob.register(e, "bob")
+	aliceRTP, bobRTP := newRTPPeer(t, 1000), newRTPPeer(t, 660)
+	bob.answerWith(bobRTP, 0)
+	dc, err := alice.dial(e, "alice", "1800", aliceRTP, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aliceRTP.waitPrompt(t, prompt.Greeting, "de_DE")
+	select {
+	case <-bob.invites:
+		t.Fatal("Bob rang before a digit was pressed")
+	default:
+	}
+	aliceRTP.press(t, "1")
+	select {
+	case <-bob.invites:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the menu target's device was not rung after 1")
+	}
+	bobRTP.waitHeard(t, time.Second)
+	aliceRTP.heardFor(t, time.Second)
+	if f, _ := aliceRTP.heardTone(candidates); f != 660 {
+		t.Errorf("Alice hears %v Hz, want Bob's 660", f)
+	}
+	if f, _ := bobRTP.heardTone([]float64{1000, 660, 440}); f != 1000 {
+		t.Errorf("Bob hears %v Hz, want Alice's 1000", f)
+	}
+	if err := dc.Bye(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	waitCalls(t, e, 0)
 }
