@@ -16,8 +16,8 @@ import (
 
 // Voicemail limits.
 const (
-	// ringSeconds is the length of one ring of VoicemailSettings.UnansweredRings.
-	ringSeconds = 6 * time.Second
+	// ringLength is the length of one ring of VoicemailSettings.UnansweredRings.
+	ringLength = 6 * time.Second
 	// maxMessage bounds one voicemail message.
 	maxMessage = 3 * time.Minute
 	// depositTimeout bounds Mailbox.Deposit.
@@ -45,7 +45,7 @@ func (c *call) ringTimeout() time.Duration {
 		if rings <= 0 {
 			rings = callrec.DefaultUnansweredRings
 		}
-		t = min(t, time.Duration(rings)*ringSeconds)
+		t = min(t, time.Duration(rings)*ringLength)
 	}
 	return t
 }
