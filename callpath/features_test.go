@@ -277,3 +277,46 @@ func TestAutoAttendant_MenuDigit(t *testing.T) {
 	}
 	waitCalls(t, e, 0)
 }
+
+// TestAutoAttendant_UnknownExtension: Alice dials 9# and then 8# at the
+// auto attendant, neither an extension nor a menu key: the greeting plays
+// again after the first, and after the second callrec hangs up; nobody
+// was rung.
+func TestAutoAttendant_UnknownExtension(t *testing.T) {
+	t.Parallel()
+	e := startEnv(t, nil)
+	putDirectory(t, e, func(tx directory.Tx) error {
+		return directory.Features.Put(t.Context(), tx, &callrec.Feature{ID: featureAA, OrgID: e.org.ID, Kind: callrec.FeatureAutoAttendant,
+			Name: "Main", Extension: "1800", Language: "en_GB", Menu: []callrec.MenuKey{{Digit: "1", Target: "1002"}}})
+	})
+	alice, bob := newUA(t, "alice"), newUA(t, "bob")
+	alice.register(e, "alice")
+	bob.register(e, "bob")
+	aliceRTP := newRTPPeer(t, 1000)
+	if _, err := alice.dial(e, "alice", "1800", aliceRTP, nil); err != nil {
+		t.Fatal(err)
+	}
+	aliceRTP.waitPrompt(t, prompt.Greeting, "en_GB")
+	aliceRTP.mu.Lock()
+	first := len(aliceRTP.heard)
+	aliceRTP.mu.Unlock()
+	aliceRTP.press(t, "9#")
+	waitUntil(t, "the greeting again", func() bool {
+		aliceRTP.mu.Lock()
+		later := append([]int16(nil), aliceRTP.heard[first:]...)
+		aliceRTP.mu.Unlock()
+		return promptIn(later, prompt.Greeting, "en_GB") > 0.9
+	})
+	aliceRTP.press(t, "8#")
+	select {
+	case <-alice.byes:
+	case <-time.After(5 * time.Second):
+		t.Fatal("callrec did not hang up after the second unknown extension")
+	}
+	select {
+	case <-bob.invites:
+		t.Error("a device was rung for an unknown extension")
+	default:
+	}
+	waitCalls(t, e, 0)
+}
