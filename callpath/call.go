@@ -49,6 +49,7 @@ type call struct {
 	compliance   bool
 	complianceAt time.Time
 	digits       digitState
+	fx           featureState // virtual lines, hunt groups, queues, auto attendants, voicemail (features.go)
 }
 
 func hdrSDP() sip.Header { return sip.NewHeader("Content-Type", "application/sdp") }
@@ -185,13 +186,24 @@ func (c *call) run(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 	}
+	if c.runFeature(ctx, req) {
+		return
+	}
 	targets := s.targets(c.callee)
+	if len(targets) == 0 && c.toVoicemail(sip.StatusTemporarilyUnavailable) {
+		c.voicemail()
+		return
+	}
 	if len(targets) == 0 {
 		_ = ds.Respond(sip.StatusTemporarilyUnavailable, "Temporarily Unavailable", nil)
 		c.finish("no device")
 		return
 	}
 	dc, answer, code, reason := c.fork(ctx, targets, req)
+	if dc == nil && ctx.Err() == nil && c.toVoicemail(code) {
+		c.voicemail()
+		return
+	}
 	if dc == nil {
 		if ctx.Err() == nil {
 			_ = ds.Respond(code, reason, nil)
@@ -203,6 +215,7 @@ func (c *call) run(req *sip.Request, tx sip.ServerTransaction) {
 	if !ok {
 		codecB = codecA
 	}
+	c.answeredBy(dc, targets)
 	c.codecB = codecB
 	legB.SetCodec(codecB)
 	legB.SetRemote(answer.rtp, answer.rtcp)
@@ -245,7 +258,7 @@ func (c *call) ack(req *sip.Request, tx sip.ServerTransaction) {
 // busy, 480 when none answered within RingTimeout, else the first refusal.
 func (c *call) fork(ctx context.Context, targets []target, orig *sip.Request) (*sipgo.DialogClientSession, *audio, int, string) {
 	s := c.s
-	ringCtx, cancelRing := context.WithTimeout(ctx, s.cfg.RingTimeout)
+	ringCtx, cancelRing := context.WithTimeout(ctx, c.ringTimeout())
 	defer cancelRing()
 	type result struct {
 		dc     *sipgo.DialogClientSession
@@ -270,7 +283,7 @@ func (c *call) fork(ctx context.Context, targets []target, orig *sip.Request) (*
 				return
 			}
 			err = dc.WaitAnswer(legCtx, sipgo.AnswerOptions{OnResponse: func(r *sip.Response) error {
-				if r.StatusCode == sip.StatusRinging || r.StatusCode == sip.StatusSessionInProgress {
+				if (r.StatusCode == sip.StatusRinging || r.StatusCode == sip.StatusSessionInProgress) && !c.selfAnswered() {
 					ringing.Do(func() { _ = c.ds.Respond(sip.StatusRinging, "Ringing", nil) })
 				}
 				return nil

@@ -23,7 +23,31 @@
 //   - from a device to any other number: an outbound PSTN call to the
 //     org's trunk (the one at the caller's location, else the first);
 //   - from a trunk to a DID (a person's phone number or extension): an
-//     inbound PSTN call to that person's devices.
+//     inbound PSTN call to that person's devices;
+//   - to a virtual line's extension or number (internal or from a trunk):
+//     every registered device of every person assigned to the line rings;
+//     the line is the recorded party, with its own settings and language
+//     (R31, R21);
+//   - to a hunt group's: every member's devices ring at once (Webex's
+//     simultaneous policy; the others are not built); the member who
+//     answers is recorded, in the group's language (R21);
+//   - to a call queue's: callrec answers, plays the inbound compliance
+//     announcement first when policy says so (R18), then the queue prompt
+//     in the queue's language over and over while every agent rings; the
+//     first agent to answer is bridged and recorded (R21);
+//   - to an auto attendant's: callrec answers, plays its greeting and
+//     takes RFC 4733 digits: a menu key, or an extension ended by # or
+//     three seconds of silence; the call then goes on as if that number
+//     had been dialled, in the attendant's language (R21).
+//
+// Numbers and extensions are looked up in one namespace across people,
+// virtual lines and features (directory.NumberKey). A call to a person
+// whose voicemail is on goes to voicemail when no device answers within
+// UnansweredRings rings of 6 s (at most RingTimeout) or every device is
+// busy: callrec answers, plays the voicemail prompt in the person's
+// language and a beep, keeps what the caller says (up to 3 minutes,
+// ended by BYE or #) and gives it to Deps.Mailbox; R26 decides whether
+// the recording service records the message too.
 //
 // Each side of a call has a relay.Leg; once the callee answers the legs
 // are bridged. 180 and 183 are relayed to the caller (as 180 without a

@@ -27,6 +27,7 @@ const startTimeout = 15 * time.Second
 type plan struct {
 	side   relay.Side // the recorded party's leg
 	person *callrec.Person
+	line   *callrec.VirtualLine // the recorded virtual line (R31); person is nil then
 	dec    policy.Decision
 }
 
@@ -47,29 +48,39 @@ func (s *Server) decide(ctx context.Context, c *call) []plan {
 	}
 	type cand struct {
 		side relay.Side
-		p    *callrec.Person
+		t    policy.Target
 		in   bool
 	}
+	// The callee is a person or a virtual line (R31); a call that came
+	// through a feature or to a virtual line speaks its language (R21).
+	callee := cand{relay.B, c.callee.recorded(), true}
 	var cands []cand
 	switch c.kind {
 	case inbound:
-		cands = []cand{{relay.B, c.callee.person, true}}
+		cands = []cand{callee}
 	case outbound:
-		cands = []cand{{relay.A, c.caller.person, false}}
+		cands = []cand{{relay.A, policy.Target{Person: c.caller.person}, false}}
 	default:
-		cands = []cand{{relay.A, c.caller.person, false}, {relay.B, c.callee.person, true}}
+		cands = []cand{{relay.A, policy.Target{Person: c.caller.person}, false}, callee}
 	}
+	played, _ := c.compliancePlayed()
+	c.fx.early = c.featureCompliance(snap)
 	var out []plan
 	for _, k := range cands {
-		if k.p == nil {
+		if k.t.Person == nil && k.t.Line == nil {
 			continue
 		}
-		d := policy.Decide(snap, policy.Call{Inbound: k.in, PSTN: c.kind != internal, Recorded: policy.Target{Person: k.p}})
+		pc := policy.Call{Inbound: k.in, PSTN: c.kind != internal, Recorded: k.t, CompliancePlayed: played, Voicemail: c.fx.voicemail}
+		if k.side == relay.B {
+			pc.Feature, pc.VirtualLine = c.callee.via, c.callee.line
+		}
+		d := policy.Decide(snap, pc)
+		p := plan{side: k.side, person: k.t.Person, line: k.t.Line, dec: d}
 		if !d.Record {
-			s.log.Debug("callpath: not recorded", "call", c.id, "person", k.p.ID, "reason", d.Reason)
+			s.log.Debug("callpath: not recorded", "call", c.id, "owner", p.ownerID(), "reason", d.Reason)
 			continue
 		}
-		out = append(out, plan{side: k.side, person: k.p, dec: d})
+		out = append(out, p)
 	}
 	return out
 }
@@ -89,6 +100,9 @@ type recording struct {
 // complianceBefore returns the compliance announcement that plays to the
 // caller before answer (R18: inbound PSTN), or nil.
 func (c *call) complianceBefore() *policy.Announcement {
+	if a := c.fx.early; a != nil {
+		return a // a feature's call, before a member is known (features.go)
+	}
 	for _, p := range c.plans {
 		if a := p.dec.Compliance; a != nil && a.When == policy.BeforeAnswer {
 			return a
@@ -277,7 +291,7 @@ func (c *call) tap(side relay.Side, codec relay.Codec, recs []*recording) relay.
 // event tells Config.OnRecordingEvent.
 func (r *recording) event(state, reason string) {
 	if fn := r.c.s.cfg.OnRecordingEvent; fn != nil {
-		fn(Event{CallID: r.c.id, OrgID: r.person.OrgID, PersonID: r.person.ID, State: state, Reason: reason, Time: r.c.s.cfg.Now()})
+		fn(Event{CallID: r.c.id, OrgID: r.orgID(), PersonID: r.ownerID(), State: state, Reason: reason, Time: r.c.s.cfg.Now()})
 	}
 }
 
@@ -293,7 +307,7 @@ func (r *recording) participants() (siprecclient.Participant, siprecclient.Parti
 	if r.c.kind == internal {
 		dir = siprecclient.DirectionInternal
 	}
-	return siprecclient.Participant{Name: me.name, AOR: me.aor(host), UserID: r.person.ID},
+	return siprecclient.Participant{Name: me.name, AOR: me.aor(host), UserID: r.ownerID()},
 		siprecclient.Participant{Name: other.name, AOR: other.aor(host)}, dir
 }
 
@@ -329,7 +343,7 @@ func (r *recording) start() {
 	if r.dec.Target == "" && len(s.cfg.OrgClaimKey) > 0 {
 		// The built-in recorder learns the org from a signed claim: the
 		// session comes from an address it would bind to the default org.
-		org := r.person.OrgID
+		org := r.orgID()
 		cfg.Headers = func(callID string) []sip.Header {
 			return []sip.Header{sip.NewHeader(srcclaim.Header, srcclaim.Sign(s.cfg.OrgClaimKey, org, callID))}
 		}
@@ -352,7 +366,7 @@ func (r *recording) start() {
 	}
 	r.sess.Store(sess)
 	r.event(StateStarted, "")
-	s.log.Info("callpath: recording", "call", c.id, "person", r.person.ID, "target", sess.Target())
+	s.log.Info("callpath: recording", "call", c.id, "owner", r.ownerID(), "target", sess.Target())
 	if played, at := c.compliancePlayed(); played && r.dec.Compliance != nil {
 		go r.announce(sess, siprecclient.AnnounceCompliance, r.dec.Compliance.Language, at)
 	}
@@ -393,7 +407,7 @@ func (r *recording) announce(sess *siprecclient.Session, kind, lang string, at t
 // not start or broke mid-call.
 func (r *recording) failed(err error) {
 	c := r.c
-	c.s.log.Warn("callpath: recording failed", "call", c.id, "person", r.person.ID, "err", err)
+	c.s.log.Warn("callpath: recording failed", "call", c.id, "owner", r.ownerID(), "err", err)
 	r.event(StateFailed, err.Error())
 	if c.isEnded() {
 		return

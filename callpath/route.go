@@ -25,10 +25,22 @@ type party struct {
 	trunk  *callrec.Trunk  // the trunk a PSTN party is reached through
 	number string          // the PSTN party's number (From user or dialled)
 	name   string          // display name
+	// A callee that is not a person (features.go): a virtual line (R31)
+	// or an auto attendant, call queue or hunt group; members are the
+	// people whose devices ring for it. via is the feature the call came
+	// through (an auto attendant, or the hunt group or queue whose member
+	// answered): its language applies (R21).
+	line    *callrec.VirtualLine
+	feature *callrec.Feature
+	members []*callrec.Person
+	via     *callrec.Feature
 }
 
 // aor is the party's address-of-record for SIPREC metadata.
 func (p *party) aor(host string) string {
+	if u := p.serviceUser(); u != "" {
+		return "sip:" + u + "@" + host
+	}
 	if p.person != nil {
 		user := p.person.Extension
 		if user == "" && p.person.SIP != nil {
@@ -182,15 +194,12 @@ func (s *Server) route(ctx context.Context, caller *party, dialled string) (kind
 	if num == "" {
 		return 0, nil, &refusal{code: 404, reason: "Not Found", why: "empty number"}
 	}
-	var callee *callrec.Person
+	var callee *party
 	var trunk *callrec.Trunk
 	err := s.deps.Store.View(ctx, func(tx directory.Tx) error {
-		p, err := directory.People.Lookup(ctx, tx, directory.NumberKey(caller.orgID, num))
-		if err == nil && p.OrgID == caller.orgID {
+		p, err := lookupNumber(ctx, tx, caller.orgID, num)
+		if p != nil || err != nil {
 			callee = p
-			return nil
-		}
-		if err != nil && !directory.IsNotFound(err) {
 			return err
 		}
 		if caller.trunk != nil || !dialable(num) {
@@ -212,13 +221,13 @@ func (s *Server) route(ctx context.Context, caller *party, dialled string) (kind
 	}
 	switch {
 	case callee != nil && caller.trunk != nil:
-		return inbound, &party{orgID: callee.OrgID, person: callee, name: displayName(callee)}, nil
+		return inbound, callee, nil
 	case callee != nil:
-		return internal, &party{orgID: callee.OrgID, person: callee, name: displayName(callee)}, nil
+		return internal, callee, nil
 	case trunk != nil:
 		return outbound, &party{orgID: caller.orgID, trunk: trunk, number: num}, nil
 	}
-	return 0, nil, &refusal{code: 404, reason: "Not Found", why: fmt.Sprintf("no person or trunk for %q", dialled)}
+	return 0, nil, &refusal{code: 404, reason: "Not Found", why: fmt.Sprintf("no person, virtual line, feature or trunk for %q", dialled)}
 }
 
 // dialable reports whether num looks like a telephone number (a + and
@@ -239,14 +248,18 @@ func dialable(num string) bool {
 // target is where one INVITE of a callee leg goes.
 type target struct {
 	uri       sip.Uri
-	dest      string // host:port to send to
-	transport string // "UDP" or "TCP"
+	dest      string          // host:port to send to
+	transport string          // "UDP" or "TCP"
+	person    *callrec.Person // whose device it is (a virtual line's or feature's member)
 }
 
 // targets lists where to ring callee: each registered device of a person
 // (sent to the address its REGISTER came from, RFC 3581/RFC 5626), or the
 // trunk for a PSTN number.
 func (s *Server) targets(callee *party) []target {
+	if callee.person == nil && callee.trunk == nil {
+		return s.memberTargets(callee.members)
+	}
 	if callee.person != nil {
 		var out []target
 		for _, c := range s.deps.Registrar.Location().Contacts(callee.person.ID) {

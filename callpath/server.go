@@ -92,7 +92,7 @@ type Deps struct {
 type Event struct {
 	CallID   string    // the SIP Call-ID of the call's caller leg
 	OrgID    string    // the recorded person's org
-	PersonID string    // the recorded person
+	PersonID string    // the recorded person, or virtual line (R31)
 	State    string    // one of the State* constants
 	Reason   string    // why it failed (State failed), else ""
 	Time     time.Time // when it happened

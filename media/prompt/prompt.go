@@ -1,6 +1,7 @@
 // Package prompt holds the audio the call plane plays to the parties of a
 // call: the spoken announcements (compliance, start, stop, pause, resume,
-// and the two failure notices) in every announcement language, the tones
+// and the two failure notices) and the call features' prompts (queue hold,
+// auto attendant greeting, voicemail) in every announcement language, the tones
 // (the R28 pause/resume beep, the R29 repeat tone, the refusal of a feature
 // access code), and a Player that turns any of them into RTP payloads of
 // the leg's codec, 20 ms at a time.
@@ -38,6 +39,12 @@ const (
 	Resume         = "resume"         // "Recording resumed." (R28)
 	FailureProceed = "failureProceed" // "This call cannot be recorded." (X1)
 	FailureEnd     = "failureEnd"     // "This call cannot be recorded and will now end." (X1)
+
+	// The prompts of the call features (issue 5 point 1), in the
+	// feature's or the mailbox owner's language (R21).
+	Queue     = "queue"     // "Please hold. Your call will be answered by the next available agent." (call queue)
+	Greeting  = "greeting"  // "Welcome. Please enter the extension ... followed by the hash key." (auto attendant)
+	Voicemail = "voicemail" // "The person you are calling is not available. Please leave a message after the tone."
 )
 
 // DefaultLanguage is the last step of R21's fallback chain and the
@@ -52,7 +59,7 @@ const Rate = 8000
 var ErrUnknownKind = errors.New("prompt: unknown kind")
 
 // kinds lists every kind, in the order Kinds returns them.
-var kinds = []string{Compliance, Start, Stop, Pause, Resume, FailureProceed, FailureEnd}
+var kinds = []string{Compliance, Start, Stop, Pause, Resume, FailureProceed, FailureEnd, Queue, Greeting, Voicemail}
 
 // Kinds returns every kind of prompt, in a new slice.
 func Kinds() []string { return slices.Clone(kinds) }

@@ -43,7 +43,8 @@ func TestR21_RequiredLanguagesHavePrompts(t *testing.T) {
 }
 
 // TestEveryKindInEveryLanguage checks each prompt is real, usable audio:
-// present in its own language, 0.5..5 s long, with speech energy, peak
+// present in its own language, 0.5..5 s long (the feature prompts, whole
+// sentences a caller waits through, up to 9 s), with speech energy, peak
 // normalised to about -3 dBFS without clipping, and trimmed (its first
 // and last 50 ms are not silence).
 func TestEveryKindInEveryLanguage(t *testing.T) {
@@ -58,8 +59,12 @@ func TestEveryKindInEveryLanguage(t *testing.T) {
 					t.Fatalf("Get(%s, %s) chose %s", kind, lang, got)
 				}
 				secs := float64(len(pcm)) / Rate
-				if secs < 0.5 || secs > 5 {
-					t.Errorf("duration %.2f s, want 0.5..5 s", secs)
+				maxSecs := 5.0
+				if kind == Queue || kind == Greeting || kind == Voicemail {
+					maxSecs = 9
+				}
+				if secs < 0.5 || secs > maxSecs {
+					t.Errorf("duration %.2f s, want 0.5..%.0f s", secs, maxSecs)
 				}
 				if r := tone.RMS(pcm); r < 0.03 {
 					t.Errorf("RMS %.4f of full scale, want speech above 0.03 (-30 dBFS)", r)
@@ -210,5 +215,23 @@ func TestKindsIsACopy(t *testing.T) {
 	l[0] = "changed"
 	if Languages()[0] == "changed" {
 		t.Error("modifying Languages() changed the package's list")
+	}
+}
+
+// TestKindsListsEveryPrompt: the recording announcements (R17..R28, X1)
+// and the call features' prompts (issue 5 point 1) are all kinds, in
+// this order, and the feature prompts are in every language like the
+// others (R21: a queue, auto attendant or mailbox in de_DE speaks German).
+func TestKindsListsEveryPrompt(t *testing.T) {
+	want := []string{"compliance", "start", "stop", "pause", "resume", "failureProceed", "failureEnd", "queue", "greeting", "voicemail"}
+	if got := Kinds(); !slices.Equal(got, want) {
+		t.Fatalf("Kinds() = %v, want %v", got, want)
+	}
+	for _, kind := range []string{Queue, Greeting, Voicemail} {
+		for _, lang := range policy.Languages {
+			if _, got, err := Get(kind, lang); err != nil || got != lang {
+				t.Errorf("Get(%s, %s) = %s, %v: want the %s prompt itself", kind, lang, got, err, lang)
+			}
+		}
 	}
 }
