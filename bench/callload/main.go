@@ -310,7 +310,7 @@ func runLoad(ctx context.Context, cfg config, stderr io.Writer) (*summary, error
 		steady0, _ = benchkit.ReadProc(pid)
 		s0 := sentOf(m, viaRelay)
 		if cfg.serverProfile != "" {
-			secs := int(steadyEnd.Sub(time.Now()).Seconds())
+			secs := int(time.Until(steadyEnd).Seconds())
 			profErr = fetchProfile(ctx, hc, base, token, secs, cfg.serverProfile)
 		}
 		sleepUntil(ctx, steadyEnd)
