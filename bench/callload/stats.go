@@ -109,21 +109,29 @@ func rxTime(oob []byte) (int64, bool) {
 	return 0, false
 }
 
-// hist counts durations in buckets of width; longer ones go to an
+// hist counts durations in buckets of width up to its limit, and longer
+// ones in coarse buckets of coarseWidth up to coarseLimit; past that, an
 // overflow count (their maximum is kept). Negative durations (clock steps)
 // count in bucket 0. Not safe for concurrent use: each goroutine keeps its
 // own and merges.
 type hist struct {
 	width  time.Duration
 	counts []uint64
+	coarse []uint64
 	over   uint64
 	n      uint64
 	max    time.Duration
 	sum    time.Duration
 }
 
+// Coarse buckets past a histogram's fine range.
+const (
+	coarseWidth = time.Millisecond
+	coarseLimit = 10 * time.Second
+)
+
 func newHist(width, limit time.Duration) *hist {
-	return &hist{width: width, counts: make([]uint64, int(limit/width))}
+	return &hist{width: width, counts: make([]uint64, int(limit/width)), coarse: make([]uint64, int(coarseLimit/coarseWidth))}
 }
 
 func (h *hist) add(d time.Duration) {
@@ -137,7 +145,11 @@ func (h *hist) add(d time.Duration) {
 	case i < 0:
 		h.counts[0]++
 	case i >= int64(len(h.counts)):
-		h.over++
+		if j := int64(d / coarseWidth); j < int64(len(h.coarse)) {
+			h.coarse[j]++
+		} else {
+			h.over++
+		}
 	default:
 		h.counts[i]++
 	}
@@ -147,6 +159,9 @@ func (h *hist) add(d time.Duration) {
 func (h *hist) merge(o *hist) {
 	for i, c := range o.counts {
 		h.counts[i] += c
+	}
+	for i, c := range o.coarse {
+		h.coarse[i] += c
 	}
 	h.over += o.over
 	h.n += o.n
@@ -171,6 +186,12 @@ func (h *hist) quantile(q float64) time.Duration {
 		seen += c
 		if seen >= rank {
 			return time.Duration(i+1) * h.width
+		}
+	}
+	for i, c := range h.coarse {
+		seen += c
+		if seen >= rank {
+			return min(time.Duration(i+1)*coarseWidth, h.max)
 		}
 	}
 	return h.max

@@ -90,11 +90,11 @@ func TestHistQuantiles(t *testing.T) {
 	for i := 1; i <= 1000; i++ { // 1..1000 µs, minus a hair: bucket i-1
 		h.add(time.Duration(i)*time.Microsecond - time.Nanosecond)
 	}
-	h.add(5 * time.Millisecond) // past the range: overflow, the maximum
+	h.add(5*time.Millisecond + 300*time.Microsecond) // past the fine range: coarse bucket 5 (5-6 ms), the maximum
 	for _, tc := range []struct {
 		q    float64
 		want time.Duration
-	}{{0.5, 501 * time.Microsecond}, {0.99, 991 * time.Microsecond}, {0.999, 1000 * time.Microsecond}, {1, 5 * time.Millisecond}} {
+	}{{0.5, 501 * time.Microsecond}, {0.99, 991 * time.Microsecond}, {0.999, 1000 * time.Microsecond}, {1, 5*time.Millisecond + 300*time.Microsecond}} {
 		if got := h.quantile(tc.q); got != tc.want {
 			t.Errorf("quantile(%v) = %v, want %v", tc.q, got, tc.want)
 		}
@@ -102,8 +102,21 @@ func TestHistQuantiles(t *testing.T) {
 	o := newHist(time.Microsecond, time.Millisecond)
 	o.add(-time.Microsecond) // a clock step: bucket 0
 	h.merge(o)
-	if h.n != 1002 || h.counts[0] != 2 || h.max != 5*time.Millisecond {
+	if h.n != 1002 || h.counts[0] != 2 || h.max != 5*time.Millisecond+300*time.Microsecond {
 		t.Errorf("merge: n %d, bucket 0 %d, max %v", h.n, h.counts[0], h.max)
+	}
+	h.add(20 * time.Second) // past the coarse range
+	if h.over != 1 || h.quantile(1) != 20*time.Second {
+		t.Errorf("overflow %d, max quantile %v", h.over, h.quantile(1))
+	}
+	// a quantile in a coarse bucket is its upper edge
+	c := newHist(time.Microsecond, time.Millisecond)
+	for range 10 {
+		c.add(3*time.Millisecond + 10*time.Microsecond)
+	}
+	c.add(8 * time.Millisecond)
+	if got := c.quantile(0.5); got != 4*time.Millisecond {
+		t.Errorf("coarse median %v, want 4ms", got)
 	}
 	if newHist(time.Microsecond, time.Millisecond).quantile(0.5) != 0 {
 		t.Error("empty histogram has a median")
