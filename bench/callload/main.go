@@ -24,7 +24,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -169,20 +168,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "callload:", err)
 		return 1
 	}
-	fmt.Fprintln(stdout, tableHeader)
-	fmt.Fprintln(stdout, tableRow(s))
-	js, _ := json.MarshalIndent(s, "", "  ")
-	fmt.Fprintln(stdout, string(js))
-	if cfg.jsonPath != "" {
-		if err := os.WriteFile(cfg.jsonPath, append(js, '\n'), 0o644); err != nil {
-			fmt.Fprintln(stderr, "callload:", err)
-			return 1
-		}
-	}
-	if !s.passed() {
-		return 1
-	}
-	return 0
+	return benchkit.Report(stdout, stderr, "callload", tableHeader, tableRow(s), s, cfg.jsonPath, s.passed())
 }
 
 func runLoad(ctx context.Context, cfg config, stderr io.Writer) (*summary, error) {

@@ -46,7 +46,7 @@ func checkRecordings(ctx context.Context, api *benchkit.APIClient, since time.Ti
 	if err != nil {
 		return nil, err
 	}
-	rs := &benchkit.RecordingSummary{MatchedBy: "owner+start", MinDurationSec: -1}
+	rs := &benchkit.RecordingSummary{MatchedBy: "owner+start"}
 	problem := func(f string, a ...any) {
 		if len(rs.Problems) < 10 {
 			rs.Problems = append(rs.Problems, fmt.Sprintf(f, a...))
@@ -80,28 +80,8 @@ func checkRecordings(ctx context.Context, api *benchkit.APIClient, since time.Ti
 			continue
 		}
 		c.matched = true
-		chk := benchkit.CheckRecording(rec, c.span, tol)
-		rs.Found++
-		switch {
-		case chk.Complete():
-			rs.Complete++
-		case !chk.HasPartial || chk.Partial:
-			rs.Partial++
-			problem("%s: partial=%v (present %v)", chk.ID, chk.Partial, chk.HasPartial)
-		default:
-			rs.WrongDuration++
-			problem("%s: %.3f s, the call %.3f s", chk.ID, chk.DurationSeconds, c.span.Seconds())
-		}
-		rs.Received += chk.Received
-		rs.Lost += chk.Lost
-		rs.Late += chk.Late
-		rs.Dropped += chk.Drop
-		if rs.MinDurationSec < 0 || chk.DurationSeconds < rs.MinDurationSec {
-			rs.MinDurationSec = chk.DurationSeconds
-		}
-		rs.MaxDurationSec = max(rs.MaxDurationSec, chk.DurationSeconds)
+		rs.Add(benchkit.CheckRecording(rec, c.span, tol), c.span.Seconds())
 	}
-	rs.MinDurationSec = max(rs.MinDurationSec, 0)
 	rs.Missing = max(0, established-rs.Found)
 	return rs, nil
 }

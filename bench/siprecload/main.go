@@ -20,7 +20,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -240,20 +239,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		s.Recordings = rs
 	}
 
-	fmt.Fprintln(stdout, tableHeader)
-	fmt.Fprintln(stdout, tableRow(s))
-	js, _ := json.MarshalIndent(s, "", "  ")
-	fmt.Fprintln(stdout, string(js))
-	if cfg.jsonPath != "" {
-		if err := os.WriteFile(cfg.jsonPath, append(js, '\n'), 0o644); err != nil {
-			fmt.Fprintln(stderr, "siprecload:", err)
-			return 1
-		}
-	}
-	if !s.passed() {
-		return 1
-	}
-	return 0
+	return benchkit.Report(stdout, stderr, "siprecload", tableHeader, tableRow(s), s, cfg.jsonPath, s.passed())
 }
 
 // runLoad places the calls and measures the processes.

@@ -2,7 +2,6 @@ package benchkit
 
 import (
 	"context"
-	"fmt"
 	"time"
 )
 
@@ -38,9 +37,13 @@ func CheckRecordings(ctx context.Context, api *APIClient, start time.Time, estab
 	if err != nil {
 		return nil, err
 	}
-	rs := &RecordingSummary{MatchedBy: "call-id", MinDurationSec: -1}
+	rs := &RecordingSummary{MatchedBy: "call-id"}
 	matched := map[string]bool{}
-	var checks []RecordingCheck
+	type check struct {
+		RecordingCheck
+		want time.Duration
+	}
+	var checks []check
 	deep := false // learned: the Call-ID is only in details/metadata
 	for _, it := range items {
 		rid, _ := it["id"].(string)
@@ -72,7 +75,7 @@ func CheckRecordings(ctx context.Context, api *APIClient, start time.Time, estab
 		if want == 0 {
 			want = nominal
 		}
-		checks = append(checks, CheckRecording(rec, want, tol))
+		checks = append(checks, check{CheckRecording(rec, want, tol), want})
 	}
 	if len(matched) == 0 && len(items) > 0 {
 		// The server exposes no Call-ID: fall back to the recordings made
@@ -82,36 +85,13 @@ func CheckRecordings(ctx context.Context, api *APIClient, start time.Time, estab
 			tr, _ := it["timeRecorded"].(string)
 			t, err := time.Parse(time.RFC3339, tr)
 			if err == nil && !t.Before(start.Add(-time.Second)) {
-				checks = append(checks, CheckRecording(it, nominal, tol))
+				checks = append(checks, check{CheckRecording(it, nominal, tol), nominal})
 			}
 		}
 	}
 	for _, c := range checks {
-		rs.Found++
-		switch {
-		case c.Complete():
-			rs.Complete++
-		case !c.HasPartial || c.Partial:
-			rs.Partial++
-			if len(rs.Problems) < 10 {
-				rs.Problems = append(rs.Problems, fmt.Sprintf("%s: partial=%v (present %v)", c.ID, c.Partial, c.HasPartial))
-			}
-		default:
-			rs.WrongDuration++
-			if len(rs.Problems) < 10 {
-				rs.Problems = append(rs.Problems, fmt.Sprintf("%s: durationSeconds %.3f", c.ID, c.DurationSeconds))
-			}
-		}
-		rs.Received += c.Received
-		rs.Lost += c.Lost
-		rs.Late += c.Late
-		rs.Dropped += c.Drop
-		if rs.MinDurationSec < 0 || c.DurationSeconds < rs.MinDurationSec {
-			rs.MinDurationSec = c.DurationSeconds
-		}
-		rs.MaxDurationSec = max(rs.MaxDurationSec, c.DurationSeconds)
+		rs.Add(c.RecordingCheck, c.want.Seconds())
 	}
-	rs.MinDurationSec = max(rs.MinDurationSec, 0)
 	rs.Missing = max(0, established-rs.Found)
 	return rs, nil
 }
