@@ -20,13 +20,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -37,6 +35,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/callrec/callrec/bench/internal/benchkit"
 	"github.com/callrec/callrec/srcclient"
 	"github.com/emiago/sipgo/sip"
 )
@@ -112,7 +111,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 			return c, fmt.Errorf("-api %q: want http://127.0.0.1:PORT", c.api)
 		}
-		if !isLoopback(u.Hostname()) {
+		if !benchkit.IsLoopback(u.Hostname()) {
 			return c, fmt.Errorf("-api %q: only loopback addresses are allowed", c.api)
 		}
 		if c.tokenFile == "" {
@@ -128,20 +127,10 @@ func loopbackTarget(target string) error {
 	if err := sip.ParseUri(target, &u); err != nil {
 		return fmt.Errorf("-target %q: %w", target, err)
 	}
-	if !isLoopback(u.Host) {
+	if !benchkit.IsLoopback(u.Host) {
 		return fmt.Errorf("-target %q: only loopback addresses are allowed", target)
 	}
 	return nil
-}
-
-// isLoopback reports whether host is a loopback IP or "localhost".
-func isLoopback(host string) bool {
-	host = strings.Trim(host, "[]")
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // summary is the JSON report of a run.
@@ -168,21 +157,8 @@ type summary struct {
 	WallSeconds float64           `json:"wallSeconds"`
 }
 
-type recordingSummary struct {
-	MatchedBy      string   `json:"matchedBy"` // "call-id" or "time"
-	Found          int      `json:"found"`
-	Complete       int      `json:"complete"`
-	Partial        int      `json:"partial"`
-	WrongDuration  int      `json:"wrongDuration"`
-	Missing        int      `json:"missing"` // established calls without a recording
-	Received       uint64   `json:"packetsReceived"`
-	Lost           uint64   `json:"lost"`
-	Late           uint64   `json:"late"`
-	Dropped        uint64   `json:"dropped"`
-	MinDurationSec float64  `json:"minDurationSeconds"`
-	MaxDurationSec float64  `json:"maxDurationSeconds"`
-	Problems       []string `json:"problems,omitempty"`
-}
+// recordingSummary is what the recordings say about the calls.
+type recordingSummary = benchkit.RecordingSummary
 
 type serverSummary struct {
 	PID             int     `json:"pid"`
@@ -254,7 +230,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		case <-ctx.Done():
 		}
 		base, _ := url.Parse(cfg.api)
-		api := &apiClient{base: base, token: token, http: &http.Client{Timeout: 30 * time.Second}}
+		api := &benchkit.APIClient{Base: base, Token: token, HTTP: &http.Client{Timeout: 30 * time.Second}}
 		rs, err := checkRecordings(ctx, api, cfg, s, callIDs)
 		if err != nil {
 			fmt.Fprintln(stderr, "siprecload:", err)
@@ -263,20 +239,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		s.Recordings = rs
 	}
 
-	fmt.Fprintln(stdout, tableHeader)
-	fmt.Fprintln(stdout, tableRow(s))
-	js, _ := json.MarshalIndent(s, "", "  ")
-	fmt.Fprintln(stdout, string(js))
-	if cfg.jsonPath != "" {
-		if err := os.WriteFile(cfg.jsonPath, append(js, '\n'), 0o644); err != nil {
-			fmt.Fprintln(stderr, "siprecload:", err)
-			return 1
-		}
-	}
-	if !s.passed() {
-		return 1
-	}
-	return 0
+	return benchkit.Report(stdout, stderr, "siprecload", tableHeader, tableRow(s), s, cfg.jsonPath, s.passed())
 }
 
 // runLoad places the calls and measures the processes.
@@ -286,15 +249,15 @@ func runLoad(ctx context.Context, cfg config, client *srcclient.Client, stderr i
 		Ramp: cfg.ramp.String(), Transport: cfg.transport, StatusCounts: map[int]int{},
 	}
 	pid := strconv.Itoa(cfg.serverPID)
-	var before, steady0, steady1, after procSample
+	var before, steady0, steady1, after benchkit.Sample
 	var pkts0, pkts1 uint64
 	if cfg.serverPID > 0 {
 		var err error
-		if before, err = readProc(pid); err != nil {
+		if before, err = benchkit.ReadProc(pid); err != nil {
 			return nil, nil, err
 		}
 	}
-	self0, err := readProc("self")
+	self0, err := benchkit.ReadProc("self")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -328,21 +291,21 @@ func runLoad(ctx context.Context, cfg config, client *srcclient.Client, stderr i
 	}
 	if haveSteady {
 		sleepUntil(ctx, steadyStart)
-		steady0, _ = readProc(pid)
+		steady0, _ = benchkit.ReadProc(pid)
 		pkts0 = client.Stats().Packets
 		sleepUntil(ctx, steadyEnd)
-		steady1, _ = readProc(pid)
+		steady1, _ = benchkit.ReadProc(pid)
 		pkts1 = client.Stats().Packets
 	}
 	wg.Wait()
 	wall := time.Since(start)
 	s.WallSeconds = wall.Seconds()
 	if cfg.serverPID > 0 {
-		if after, err = readProc(pid); err != nil {
+		if after, err = benchkit.ReadProc(pid); err != nil {
 			fmt.Fprintln(stderr, "siprecload: server gone at the end:", err)
 		}
 	}
-	self1, _ := readProc("self")
+	self1, _ := benchkit.ReadProc("self")
 	s.Client = clientSummary{CPUSeconds: self1.CPUSeconds - self0.CPUSeconds}
 	s.Client.CPUPct = s.Client.CPUSeconds / wall.Seconds() * 100
 	ms := client.Stats()
@@ -415,9 +378,6 @@ func sleepUntil(ctx context.Context, t time.Time) {
 	}
 }
 
-// checkRecordings matches the recordings of the run to its calls by SIP
-// Call-ID (found anywhere in the list item, else in the details or
-// metadata) and checks each.
 // sessionSpan is how long the recording session lasted as the client saw
 // it, from the 2xx answer to its BYE: what the file must last. Zero when
 // unknown (the nominal duration is used then).
@@ -432,89 +392,10 @@ func sessionSpan(r *srcclient.Result) time.Duration {
 	return end.Sub(r.Answered)
 }
 
-func checkRecordings(ctx context.Context, api *apiClient, cfg config, s *summary, callIDs map[string]time.Duration) (*recordingSummary, error) {
-	from := s.Date.Add(-time.Minute)
-	to := time.Now().Add(time.Minute)
-	items, err := api.listRecordings(ctx, from, to)
-	if err != nil {
-		return nil, err
-	}
-	rs := &recordingSummary{MatchedBy: "call-id", MinDurationSec: -1}
-	matched := map[string]bool{}
-	var checks []recordingCheck
-	deep := false // learned: the Call-ID is only in details/metadata
-	for _, it := range items {
-		rid, _ := it["id"].(string)
-		rec, extra := it, map[string]any(nil)
-		fetch := func() {
-			if extra != nil || rid == "" {
-				return
-			}
-			extra = api.details(ctx, rid)
-			if d, ok := extra["details"].(map[string]any); ok && rec["callrec"] == nil {
-				rec = d
-			}
-		}
-		if _, ok := it["callrec"]; !ok {
-			fetch() // the list item is abridged: check the details
-		}
-		id := findCallID(rec, callIDs)
-		if id == "" && (deep || len(matched) == 0) {
-			fetch()
-			if id = findCallID(extra, callIDs); id != "" {
-				deep = true
-			}
-		}
-		if id == "" || matched[id] {
-			continue
-		}
-		matched[id] = true
-		want := callIDs[id]
-		if want == 0 {
-			want = cfg.duration
-		}
-		checks = append(checks, checkRecording(rec, want, cfg.tolerance))
-	}
-	if len(matched) == 0 && len(items) > 0 {
-		// The server exposes no Call-ID: fall back to the recordings made
-		// during the run.
-		rs.MatchedBy = "time"
-		for _, it := range items {
-			tr, _ := it["timeRecorded"].(string)
-			t, err := time.Parse(time.RFC3339, tr)
-			if err == nil && !t.Before(s.Date.Add(-time.Second)) {
-				checks = append(checks, checkRecording(it, cfg.duration, cfg.tolerance))
-			}
-		}
-	}
-	for _, c := range checks {
-		rs.Found++
-		switch {
-		case c.complete():
-			rs.Complete++
-		case !c.HasPartial || c.Partial:
-			rs.Partial++
-			if len(rs.Problems) < 10 {
-				rs.Problems = append(rs.Problems, fmt.Sprintf("%s: partial=%v (present %v)", c.ID, c.Partial, c.HasPartial))
-			}
-		default:
-			rs.WrongDuration++
-			if len(rs.Problems) < 10 {
-				rs.Problems = append(rs.Problems, fmt.Sprintf("%s: durationSeconds %.3f", c.ID, c.DurationSeconds))
-			}
-		}
-		rs.Received += c.Received
-		rs.Lost += c.Lost
-		rs.Late += c.Late
-		rs.Dropped += c.Drop
-		if rs.MinDurationSec < 0 || c.DurationSeconds < rs.MinDurationSec {
-			rs.MinDurationSec = c.DurationSeconds
-		}
-		rs.MaxDurationSec = max(rs.MaxDurationSec, c.DurationSeconds)
-	}
-	rs.MinDurationSec = max(rs.MinDurationSec, 0)
-	rs.Missing = max(0, s.Established-rs.Found)
-	return rs, nil
+// checkRecordings matches the recordings of the run to its calls by SIP
+// Call-ID and checks each (benchkit.CheckRecordings).
+func checkRecordings(ctx context.Context, api *benchkit.APIClient, cfg config, s *summary, callIDs map[string]time.Duration) (*recordingSummary, error) {
+	return benchkit.CheckRecordings(ctx, api, s.Date, s.Established, callIDs, cfg.duration, cfg.tolerance)
 }
 
 // passed reports whether the run met the benchmark's bar.

@@ -1,4 +1,4 @@
-package main
+package benchkit
 
 import (
 	"context"
@@ -12,12 +12,12 @@ import (
 	"time"
 )
 
-// apiClient reads recordings from callrec's REST API (Webex
+// APIClient reads recordings from callrec's REST API (Webex
 // converged-recordings shapes, webex-call-recording-api.md §10).
-type apiClient struct {
-	base  *url.URL
-	token string
-	http  *http.Client
+type APIClient struct {
+	Base  *url.URL     // e.g. http://127.0.0.1:8080
+	Token string       // admin bearer token
+	HTTP  *http.Client // with a timeout
 }
 
 // maxPages bounds the pagination walk: 100 recordings per page, so a
@@ -25,41 +25,41 @@ type apiClient struct {
 const maxPages = 1000
 
 // get fetches u and decodes the JSON object; it returns the Link header.
-func (a *apiClient) get(ctx context.Context, u string) (map[string]any, string, error) {
+func (a *APIClient) get(ctx context.Context, u string) (map[string]any, string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, "", fmt.Errorf("siprecload: GET %s: %w", u, err)
+		return nil, "", fmt.Errorf("benchkit: GET %s: %w", u, err)
 	}
-	req.Header.Set("Authorization", "Bearer "+a.token)
+	req.Header.Set("Authorization", "Bearer "+a.Token)
 	req.Header.Set("Accept", "application/json")
-	res, err := a.http.Do(req)
+	res, err := a.HTTP.Do(req)
 	if err != nil {
-		return nil, "", fmt.Errorf("siprecload: GET %s: %w", u, err)
+		return nil, "", fmt.Errorf("benchkit: GET %s: %w", u, err)
 	}
 	defer res.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
 	if err != nil {
-		return nil, "", fmt.Errorf("siprecload: GET %s: %w", u, err)
+		return nil, "", fmt.Errorf("benchkit: GET %s: %w", u, err)
 	}
 	if res.StatusCode != http.StatusOK {
-		return nil, "", fmt.Errorf("siprecload: GET %s: %s: %.300s", u, res.Status, body)
+		return nil, "", fmt.Errorf("benchkit: GET %s: %s: %.300s", u, res.Status, body)
 	}
 	var obj map[string]any
 	if err := json.Unmarshal(body, &obj); err != nil {
-		return nil, "", fmt.Errorf("siprecload: GET %s: %w", u, err)
+		return nil, "", fmt.Errorf("benchkit: GET %s: %w", u, err)
 	}
 	return obj, res.Header.Get("Link"), nil
 }
 
-// listRecordings returns every recording of the admin list in [from, to),
+// ListRecordings returns every recording of the admin list in [from, to),
 // following Link rel="next" (RFC 8288) until it is absent or a page is
 // empty.
-func (a *apiClient) listRecordings(ctx context.Context, from, to time.Time) ([]map[string]any, error) {
+func (a *APIClient) ListRecordings(ctx context.Context, from, to time.Time) ([]map[string]any, error) {
 	q := url.Values{}
 	q.Set("max", "100")
 	q.Set("from", from.UTC().Format(time.RFC3339))
 	q.Set("to", to.UTC().Format(time.RFC3339))
-	next := a.base.JoinPath("v1/admin/convergedRecordings")
+	next := a.Base.JoinPath("v1/admin/convergedRecordings")
 	next.RawQuery = q.Encode()
 	u := next.String()
 	var all []map[string]any
@@ -77,37 +77,37 @@ func (a *apiClient) listRecordings(ctx context.Context, from, to time.Time) ([]m
 				all = append(all, m)
 			}
 		}
-		n := nextLink(link)
+		n := NextLink(link)
 		if n == "" {
 			break
 		}
 		ref, err := url.Parse(n)
 		if err != nil {
-			return nil, fmt.Errorf("siprecload: Link next %q: %w", n, err)
+			return nil, fmt.Errorf("benchkit: Link next %q: %w", n, err)
 		}
-		u = a.base.ResolveReference(ref).String()
+		u = a.Base.ResolveReference(ref).String()
 	}
 	return all, nil
 }
 
-// details fetches one recording's details and its metadata, merged under
+// Details fetches one recording's details and its metadata, merged under
 // the keys "details" and "metadata", for finding the SIP Call-ID when the
 // list item does not carry it.
-func (a *apiClient) details(ctx context.Context, id string) map[string]any {
+func (a *APIClient) Details(ctx context.Context, id string) map[string]any {
 	out := map[string]any{}
-	if d, _, err := a.get(ctx, a.base.JoinPath("v1/convergedRecordings", id).String()); err == nil {
+	if d, _, err := a.get(ctx, a.Base.JoinPath("v1/convergedRecordings", id).String()); err == nil {
 		out["details"] = d
 	}
-	if m, _, err := a.get(ctx, a.base.JoinPath("v1/convergedRecordings", id, "metadata").String()); err == nil {
+	if m, _, err := a.get(ctx, a.Base.JoinPath("v1/convergedRecordings", id, "metadata").String()); err == nil {
 		out["metadata"] = m
 	}
 	return out
 }
 
-// nextLink returns the target of rel="next" in a Link header value
+// NextLink returns the target of rel="next" in a Link header value
 // (RFC 8288: <uri>; rel="next", several links comma-separated), or "".
 // A bare URL (the spec's example) counts as next.
-func nextLink(h string) string {
+func NextLink(h string) string {
 	h = strings.TrimSpace(h)
 	if h == "" {
 		return ""
@@ -148,9 +148,9 @@ func nextLink(h string) string {
 	return ""
 }
 
-// findCallID walks a decoded JSON value and returns the first string that
+// FindCallID walks a decoded JSON value and returns the first string that
 // is one of ids (the SIP Call-IDs of the run), wherever the server keeps it.
-func findCallID(v any, ids map[string]time.Duration) string {
+func FindCallID(v any, ids map[string]time.Duration) string {
 	switch x := v.(type) {
 	case string:
 		if _, ok := ids[x]; ok {
@@ -158,13 +158,13 @@ func findCallID(v any, ids map[string]time.Duration) string {
 		}
 	case map[string]any:
 		for _, e := range x {
-			if id := findCallID(e, ids); id != "" {
+			if id := FindCallID(e, ids); id != "" {
 				return id
 			}
 		}
 	case []any:
 		for _, e := range x {
-			if id := findCallID(e, ids); id != "" {
+			if id := FindCallID(e, ids); id != "" {
 				return id
 			}
 		}
@@ -172,8 +172,8 @@ func findCallID(v any, ids map[string]time.Duration) string {
 	return ""
 }
 
-// recordingCheck is what one recording says about its call.
-type recordingCheck struct {
+// RecordingCheck is what one recording says about its call.
+type RecordingCheck struct {
 	ID               string
 	Partial          bool
 	HasPartial       bool // the callrec.partial field was present
@@ -183,12 +183,12 @@ type recordingCheck struct {
 	Lost, Late, Drop uint64
 }
 
-// checkRecording reads the fields the benchmark verifies: callrec.partial,
+// CheckRecording reads the fields the benchmark verifies: callrec.partial,
 // the duration (callrec.durationMs when present, since Webex's
 // durationSeconds may be rounded to whole seconds, else durationSeconds)
 // within tol of want, and callrec.streams[].stats.
-func checkRecording(rec map[string]any, want, tol time.Duration) recordingCheck {
-	var c recordingCheck
+func CheckRecording(rec map[string]any, want, tol time.Duration) RecordingCheck {
+	var c RecordingCheck
 	c.ID, _ = rec["id"].(string)
 	cr, _ := rec["callrec"].(map[string]any)
 	d, ok := rec["durationSeconds"].(float64)
@@ -223,6 +223,6 @@ func count(v any) uint64 {
 	return uint64(f)
 }
 
-// complete reports whether the recording is what the call should have
+// Complete reports whether the recording is what the call should have
 // produced: not partial and of the expected duration.
-func (c recordingCheck) complete() bool { return c.HasPartial && !c.Partial && c.DurationOK }
+func (c RecordingCheck) Complete() bool { return c.HasPartial && !c.Partial && c.DurationOK }

@@ -1,4 +1,4 @@
-package main
+package benchkit
 
 import (
 	"fmt"
@@ -12,35 +12,35 @@ import (
 // would need cgo).
 const clockTicks = 100
 
-// procSample is one reading of a process's CPU time and memory.
-type procSample struct {
+// Sample is one reading of a process's CPU time and memory.
+type Sample struct {
 	CPUSeconds float64 // utime + stime
 	RSSKiB     int64   // VmRSS
 	HWMKiB     int64   // VmHWM (peak RSS)
 }
 
-// readProc reads /proc/<pid>/stat and /proc/<pid>/status ("self" for us).
-func readProc(pid string) (procSample, error) {
+// ReadProc reads /proc/<pid>/stat and /proc/<pid>/status ("self" for us).
+func ReadProc(pid string) (Sample, error) {
 	stat, err := os.ReadFile("/proc/" + pid + "/stat")
 	if err != nil {
-		return procSample{}, fmt.Errorf("siprecload: read /proc/%s/stat: %w", pid, err)
+		return Sample{}, fmt.Errorf("benchkit: read /proc/%s/stat: %w", pid, err)
 	}
-	cpu, err := parseStatCPU(string(stat))
+	cpu, err := ParseStatCPU(string(stat))
 	if err != nil {
-		return procSample{}, fmt.Errorf("siprecload: /proc/%s/stat: %w", pid, err)
+		return Sample{}, fmt.Errorf("benchkit: /proc/%s/stat: %w", pid, err)
 	}
 	status, err := os.ReadFile("/proc/" + pid + "/status")
 	if err != nil {
-		return procSample{}, fmt.Errorf("siprecload: read /proc/%s/status: %w", pid, err)
+		return Sample{}, fmt.Errorf("benchkit: read /proc/%s/status: %w", pid, err)
 	}
-	rss, hwm := parseStatusMem(string(status))
-	return procSample{CPUSeconds: cpu, RSSKiB: rss, HWMKiB: hwm}, nil
+	rss, hwm := ParseStatusMem(string(status))
+	return Sample{CPUSeconds: cpu, RSSKiB: rss, HWMKiB: hwm}, nil
 }
 
-// parseStatCPU returns utime+stime in seconds from a /proc/PID/stat line
+// ParseStatCPU returns utime+stime in seconds from a /proc/PID/stat line
 // (proc(5): fields 14 and 15, counted after the parenthesised command,
 // which may itself contain spaces and parentheses).
-func parseStatCPU(stat string) (float64, error) {
+func ParseStatCPU(stat string) (float64, error) {
 	i := strings.LastIndexByte(stat, ')')
 	if i < 0 {
 		return 0, fmt.Errorf("no command field")
@@ -58,9 +58,9 @@ func parseStatCPU(stat string) (float64, error) {
 	return float64(ut+st) / clockTicks, nil
 }
 
-// parseStatusMem returns VmRSS and VmHWM in KiB from /proc/PID/status
+// ParseStatusMem returns VmRSS and VmHWM in KiB from /proc/PID/status
 // (0 when absent, as for kernel threads).
-func parseStatusMem(status string) (rss, hwm int64) {
+func ParseStatusMem(status string) (rss, hwm int64) {
 	for _, line := range strings.Split(status, "\n") {
 		k, v, ok := strings.Cut(line, ":")
 		if !ok || (k != "VmRSS" && k != "VmHWM") {
