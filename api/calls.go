@@ -103,7 +103,7 @@ type callControlBody struct {
 func renderCall(c *ActiveCall) callJSON {
 	out := callJSON{ID: c.CallID, PersonID: webexID(idPerson, c.PersonID), Personality: c.Personality, State: c.State,
 		RemoteParty: remotePartyJSON{Name: c.Remote.Name, Number: c.Remote.Number, CallType: c.Remote.CallType},
-		Created: events.FormatTime(c.Created), RecordingState: c.RecordingState, RecordingControls: []string{}}
+		Created:     events.FormatTime(c.Created), RecordingState: c.RecordingState, RecordingControls: []string{}}
 	if c.Remote.PersonID != "" {
 		out.RemoteParty.PersonID = webexID(idPerson, c.Remote.PersonID)
 	}
