@@ -129,6 +129,9 @@ type Config struct {
 	// Events is the recording state events hub behind the event stream
 	// (GET /v1/telephony/calls/events); nil: the stream answers 503.
 	Events EventHub
+	// Calls is the call plane behind the call control routes
+	// (/v1/telephony/calls...); nil: they answer 503.
+	Calls CallPlane
 }
 
 // server holds the handler's dependencies. It has no mutable state besides
@@ -146,6 +149,8 @@ type server struct {
 	sourcesChanged func(ctx context.Context)
 	// events is Config.Events.
 	events EventHub
+	// calls is Config.Calls.
+	calls CallPlane
 
 	store Store
 	blobs Blobs
@@ -188,6 +193,7 @@ func New(cfg Config, store Store, blobs Blobs) (http.Handler, error) {
 		now:            cfg.Now,
 		sourcesChanged: cfg.SourcesChanged,
 		events:         cfg.Events,
+		calls:          cfg.Calls,
 		store:          store,
 		blobs:          blobs,
 	}

@@ -34,6 +34,7 @@ func realServer(t *testing.T) (*server, *sqlite.Store) {
 // answers (no 404 "no route", no 405) when called.
 func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	s, _ := realServer(t)
+	s.calls = &fakeCalls{} // an idle call plane, so the call control routes answer
 	rec := httptest.NewRecorder()
 	s.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/openapi.json", nil))
 	if rec.Code != http.StatusOK {

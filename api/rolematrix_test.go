@@ -87,6 +87,15 @@ var matrixExceptions = map[string]row{
 	"GET /v1/webhooks/{webhookId}":    {allowed, allowed, allowed, allowed, hidden, denied, hidden},
 	"PUT /v1/webhooks/{webhookId}":    {allowed, allowed, denied, denied, hidden, denied, hidden},
 	"DELETE /v1/webhooks/{webhookId}": {allowed, allowed, denied, denied, hidden, denied, hidden},
+	// Call controls (R25, R35): a person its own calls; full, read-only
+	// and partner admins list the org's; full and partner admins control
+	// any. The matrix's call is Alice's (calls_test.go's fixture).
+	"GET /v1/telephony/calls":                  {allowed, allowed, allowed, denied, allowed, denied, hidden},
+	"GET /v1/telephony/calls/{callId}":         {allowed, allowed, allowed, denied, allowed, denied, hidden},
+	"POST /v1/telephony/calls/startRecording":  {allowed, allowed, denied, denied, allowed, denied, hidden},
+	"POST /v1/telephony/calls/stopRecording":   {allowed, allowed, denied, denied, allowed, denied, hidden},
+	"POST /v1/telephony/calls/pauseRecording":  {allowed, allowed, denied, denied, allowed, denied, hidden},
+	"POST /v1/telephony/calls/resumeRecording": {allowed, allowed, denied, denied, allowed, denied, hidden},
 }
 
 // TestRoleMatrix shows every role against every operation of the control
@@ -194,7 +203,9 @@ func matrixObjects(f *crFixture) map[string]string {
 	if err := f.st.CreateToken(ctx, &spare); err != nil {
 		f.t.Fatal(err)
 	}
+	withCalls(f, fixtureCalls(f))
 	f.matrix = map[string]string{
+		"callId":          "call-1@10.0.0.5",
 		"orgId":           webexID(idOrg, f.orgA.ID),
 		"locationId":      webexID(idLocation, f.hq.ID),
 		"personId":        webexID(idPerson, f.alice.ID),

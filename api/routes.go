@@ -53,6 +53,7 @@ func (s *server) routes() {
 	s.providerRoutes()
 	s.auditRoutes()
 	s.webhookRoutes(s.events)
+	s.callRoutes()
 	s.doc = s.openAPI()
 }
 

@@ -260,6 +260,7 @@ func serve(args []string, stderr io.Writer) error {
 		<-hubDone
 	}()
 	var calls *callpath.Server // set before the HTTP server serves
+	plane := &callPlane{}      // the call control routes' view of calls, set once it runs
 	ready := func(ctx context.Context) error {
 		if err := st.Ping(ctx); err != nil {
 			return fmt.Errorf("database: %w", err)
@@ -280,6 +281,7 @@ func serve(args []string, stderr io.Writer) error {
 		Registry:   reg,
 		Ready:      ready,
 		Events:     hub,
+		Calls:      plane,
 		SourcesChanged: func(ctx context.Context) {
 			if err := rec.ReloadSources(ctx); err != nil {
 				log.Warn("reloading SIPREC sources after a change failed; the periodic reload will retry", "err", err)
@@ -305,6 +307,7 @@ func serve(args []string, stderr io.Writer) error {
 		_ = rec.Shutdown(ctx)
 		return err
 	}
+	plane.srv.Store(calls)
 	hs := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,

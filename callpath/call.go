@@ -50,6 +50,7 @@ type call struct {
 	complianceAt time.Time
 	digits       digitState
 	fx           featureState // virtual lines, hunt groups, queues, auto attendants, voicemail (features.go)
+	ctl          callControl  // active calls and controls (control.go)
 }
 
 func hdrSDP() sip.Header { return sip.NewHeader("Content-Type", "application/sdp") }
@@ -406,6 +407,7 @@ func (c *call) hangup(from relay.Side, why string) {
 	c.ended = true
 	dc := c.dc
 	c.mu.Unlock()
+	c.notifyEnd(from) // R34: the device's "stopped" goes before the BYE
 	ctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
 	defer cancel()
 	var wg sync.WaitGroup

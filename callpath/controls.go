@@ -2,6 +2,7 @@ package callpath
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 
@@ -9,7 +10,6 @@ import (
 
 	"github.com/callrec/callrec/callpath/relay"
 	"github.com/callrec/callrec/media/prompt"
-	"github.com/callrec/callrec/policy"
 	"github.com/callrec/callrec/siprecclient"
 )
 
@@ -106,39 +106,17 @@ func (c *call) recordingOf(side relay.Side) *recording {
 }
 
 // control carries out a feature access code dialled by the recorded party
-// on side (R25, R35): start, stop, pause or resume when the mode offers it
-// in the recording's current state, else the refusal tone toward that
-// party only.
+// on side (R25, R35) through act, which REST controls share: start, stop,
+// pause or resume when the mode offers it in the recording's current
+// state, else the refusal tone toward that party only.
 func (c *call) control(side relay.Side, code string) {
 	r := c.recordingOf(side)
 	if r == nil {
 		return
 	}
-	r.mu.Lock()
-	active, paused := r.active, r.paused
-	r.mu.Unlock()
-	k := policy.ControlsFor(r.dec.Mode, active)
-	codes := r.dec.AccessCodes
-	switch {
-	case code == codes.Start && k.Start && !active:
-		r.start()
-	case code == codes.Stop && k.Stop && active:
-		if a := r.dec.Stop; a != nil {
-			if played, _ := c.compliancePlayed(); !played { // R20
-				if sess := r.sess.Load(); sess != nil {
-					go r.announce(sess, siprecclient.AnnounceStop, a.Language, c.s.cfg.Now())
-				}
-				c.playBoth(prompt.Stop, a.Language)
-			}
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
-		r.stop(ctx)
-		cancel()
-	case code == codes.Pause && k.Pause && active && !paused:
-		r.pauseResume(true)
-	case code == codes.Resume && k.Resume && active && paused:
-		r.pauseResume(false)
-	default:
+	err := c.act(side, actionOfCode(r.dec.AccessCodes, code))
+	var no *RefusedError
+	if errors.As(err, &no) || errors.Is(err, callrec.ErrInvalid) {
 		c.playWait(context.Background(), side, toneRefusal, "")
 	}
 }

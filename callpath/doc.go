@@ -67,6 +67,26 @@
 // on_demand user dials the start code, and stops at hangup. When Start
 // fails, the org's failure behaviour applies (X1).
 //
+// # Controls and state on the device
+//
+// A recorded party's feature access codes (R25, R35) and the REST call
+// controls (Server.Control, behind /v1/telephony/calls/*Recording) run the
+// same action (control.go): start, stop, pause or resume when the mode and
+// the recording's state allow it, else the refusal tone (codes) or a
+// *RefusedError naming the rule (REST). Server.Calls lists the live calls,
+// one CallInfo per person, with the recording state and the controls
+// allowed now; its call id is Event.CallID.
+//
+// At each recording state change the recorded party's device gets an
+// in-dialog INFO (RFC 6086 legacy usage: no Info-Package, no body) with
+//
+//	Call-Info: <sip:callrec@HOST>;purpose=x-callrec-recording;state=started
+//
+// (paused, resumed, stopped, failed), sent in order from one goroutine per
+// call, never waited for by the call; an error or a refusal is only
+// logged at debug level. When the other side hangs up, the "stopped" INFO
+// leaves before the BYE (R34, issue 5 point 6).
+//
 // The package must never let a recording, a prompt or a slow SRS delay or
 // break the call itself (a failed recording only changes what the parties
 // hear, as X1 says), never put an announcement or tone into a recording

@@ -119,6 +119,7 @@ type ua struct {
 	invites   chan *sip.Request
 	byes      chan *sip.Request
 	cancelled chan struct{}
+	infos     chan *sip.Request // in-dialog INFOs received (R34 recording state)
 }
 
 func newUA(t *testing.T, name string) *ua {
@@ -144,7 +145,7 @@ func newUA(t *testing.T, name string) *ua {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := &ua{t: t, ua: u, srv: srv, client: client, addr: addr, invites: make(chan *sip.Request, 8), byes: make(chan *sip.Request, 8), cancelled: make(chan struct{}, 8)}
+	x := &ua{t: t, ua: u, srv: srv, client: client, addr: addr, invites: make(chan *sip.Request, 8), byes: make(chan *sip.Request, 8), cancelled: make(chan struct{}, 8), infos: make(chan *sip.Request, 32)}
 	x.dialog = sipgo.NewDialogServerCache(client, sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: name, Host: "127.0.0.1", Port: int(addr.Port())}})
 	srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
 		ds, err := x.dialog.ReadInvite(req, tx)
@@ -162,6 +163,13 @@ func newUA(t *testing.T, name string) *ua {
 		fn(req, ds)
 	})
 	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) { _ = x.dialog.ReadAck(req, tx) })
+	srv.OnInfo(func(req *sip.Request, tx sip.ServerTransaction) {
+		select {
+		case x.infos <- req:
+		default:
+		}
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+	})
 	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
 		x.byes <- req
 		if err := x.dialog.ReadBye(req, tx); err != nil {

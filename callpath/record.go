@@ -95,6 +95,7 @@ type recording struct {
 	paused bool
 	tick   *time.Ticker
 	quit   chan struct{}
+	ctl    recControl // state and serialised controls (control.go)
 }
 
 // complianceBefore returns the compliance announcement that plays to the
@@ -209,6 +210,7 @@ func (c *call) playBoth(kind, lang string) {
 func (c *call) answered() {
 	c.mu.Lock()
 	br := c.bridge
+	c.ctl.answered = c.s.cfg.Now()
 	for _, p := range c.plans {
 		c.recs = append(c.recs, &recording{c: c, plan: p, quit: make(chan struct{})})
 	}
@@ -290,6 +292,7 @@ func (c *call) tap(side relay.Side, codec relay.Codec, recs []*recording) relay.
 
 // event tells Config.OnRecordingEvent.
 func (r *recording) event(state, reason string) {
+	r.stateChanged(state) // CallInfo and the device's INFO (R34)
 	if fn := r.c.s.cfg.OnRecordingEvent; fn != nil {
 		fn(Event{CallID: r.c.id, OrgID: r.orgID(), PersonID: r.ownerID(), State: state, Reason: reason, Time: r.c.s.cfg.Now()})
 	}
