@@ -34,6 +34,9 @@ const (
 //     as calling and called numbers.
 //   - Cisco: any extension in a Cisco namespace or named cisco*; an element
 //     whose name contains "guid" gives CiscoGUID.
+//   - callrec's own SRC: the <recorded userId> mark in the recorded
+//     participant, and the session's <call callId direction> (CallID and
+//     Direction: the call plane's call).
 //
 // Missing pieces leave fields empty; unknown extensions are ignored.
 func (m *Metadata) Vendor() callrec.VendorData {
@@ -56,7 +59,29 @@ func (m *Metadata) Vendor() callrec.VendorData {
 	if v.RecordedParty == "" {
 		callrecSRC(trees, &v)
 	}
+	if v.Vendor == VendorCallrec {
+		callrecCall(trees, &v)
+	}
 	return v
+}
+
+// callrecCall reads the <callrec:call direction="..." callId="..."/>
+// session extension of callrec's own SRC: the Call-ID of the call the
+// B2BUA recorded (the id its REST call controls and events use) and the
+// call's direction (inbound, outbound or internal).
+func callrecCall(trees []extTree, v *callrec.VendorData) {
+	for _, t := range trees {
+		if t.root.name.Space != CallrecNamespace || !t.root.is("call") {
+			continue
+		}
+		if v.CallID == "" {
+			v.CallID = t.root.attr("callId")
+		}
+		if v.Direction == "" {
+			v.Direction = t.root.attr("direction")
+		}
+		return
+	}
 }
 
 // CallrecNamespace is the namespace of callrec's own SRC extension: a

@@ -36,6 +36,9 @@ func TestMetadataComplete(t *testing.T) {
 	if v.Vendor != siprec.VendorCallrec || v.UserID != personAlice || v.RecordedParty != m.participants[0] {
 		t.Errorf("vendor %+v, want callrec naming %s as %s", v, m.participants[0], personAlice)
 	}
+	if v.CallID != m.call.CallID || v.Direction != m.call.Direction {
+		t.Errorf("vendor call %q %q, want the call's %q %q", v.CallID, v.Direction, m.call.CallID, m.call.Direction)
+	}
 	for k, label := range labels {
 		st := md.StreamByLabel(label)
 		if st == nil {
