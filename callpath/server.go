@@ -227,7 +227,6 @@ func (s *Server) Start(ctx context.Context) error {
 	srv.OnUpdate(s.handleOther)
 	srv.OnInfo(s.handleInfo)
 	srv.OnRefer(s.handleRefer)
-	srv.OnNotify(s.handleOther)
 	srv.OnOptions(s.handleOptions)
 	srv.OnNoRoute(s.handleOther)
 	s.serving.Add(2)
