@@ -116,7 +116,7 @@ func (s *Server) departedBye(req *sip.Request, tx sip.ServerTransaction) bool {
 	return false
 }
 
-// ErrReferTo is wrapped by parseReferTo's errors.
+// errReferTo is wrapped by parseReferTo's errors.
 var errReferTo = errors.New("bad Refer-To")
 
 // parseReferTo returns the user part (an extension or number) a Refer-To
