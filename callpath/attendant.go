@@ -50,7 +50,7 @@ func (c *call) attendant(ctx context.Context, orig *sip.Request) {
 	})
 	var dest *party
 	for attempt := 0; attempt < 2 && dest == nil; attempt++ {
-		ext, ok := c.collect(aa, lang, digits)
+		ext, ok := c.collectExtension(aa, lang, digits)
 		if !ok {
 			return // the caller hung up
 		}
@@ -81,10 +81,10 @@ func (c *call) attendant(ctx context.Context, orig *sip.Request) {
 	c.transferTo(ctx, dest, aa, orig)
 }
 
-// collect plays the greeting and returns the extension the caller
+// collectExtension plays the greeting and returns the extension the caller
 // chose: a menu key's target, or digits ended by # or digitTimeout; ""
 // when nothing usable was dialled; ok false when the call ended.
-func (c *call) collect(aa *callrec.Feature, lang string, digits <-chan string) (string, bool) {
+func (c *call) collectExtension(aa *callrec.Feature, lang string, digits <-chan string) (string, bool) {
 	pb := c.play(relay.A, prompt.Greeting, lang)
 	var greeting <-chan struct{}
 	if pb != nil {

@@ -49,8 +49,9 @@ type call struct {
 	compliance   bool
 	complianceAt time.Time
 	digits       digitState
-	fx           featureState // virtual lines, hunt groups, queues, auto attendants, voicemail (features.go)
-	ctl          callControl  // active calls and controls (control.go)
+	fx           featureState  // virtual lines, hunt groups, queues, auto attendants, voicemail (features.go)
+	ctl          callControl   // active calls and controls (control.go)
+	xs           transferState // blind transfers (transfer.go)
 }
 
 func hdrSDP() sip.Header { return sip.NewHeader("Content-Type", "application/sdp") }
@@ -258,6 +259,13 @@ func (c *call) ack(req *sip.Request, tx sip.ServerTransaction) {
 // answer it returns the final code for the caller: 486 when a device was
 // busy, 480 when none answered within RingTimeout, else the first refusal.
 func (c *call) fork(ctx context.Context, targets []target, orig *sip.Request) (*sipgo.DialogClientSession, *audio, int, string) {
+	return c.forkWith(ctx, targets, func(t target, fromTag string) *sip.Request { return c.calleeInvite(t, fromTag, orig) }, nil)
+}
+
+// forkWith is fork with the INVITE of each branch built by invite; each
+// provisional response goes to progress (nil: 180/183 are relayed to the
+// caller as 180). A blind transfer rings its target with it.
+func (c *call) forkWith(ctx context.Context, targets []target, invite func(t target, fromTag string) *sip.Request, progress func(*sip.Response)) (*sipgo.DialogClientSession, *audio, int, string) {
 	s := c.s
 	ringCtx, cancelRing := context.WithTimeout(ctx, c.ringTimeout())
 	defer cancelRing()
@@ -276,7 +284,7 @@ func (c *call) fork(ctx context.Context, targets []target, orig *sip.Request) (*
 		legCtx, cancel := context.WithCancel(ringCtx)
 		cancels[i] = cancel
 		go func() {
-			req := c.calleeInvite(t, fromTag, orig)
+			req := invite(t, fromTag)
 			dua := &sipgo.DialogUA{Client: s.client(t.transport), ContactHDR: s.contact(t.transport), RewriteContact: true}
 			dc, err := dua.WriteInvite(legCtx, req)
 			if err != nil {
@@ -284,6 +292,10 @@ func (c *call) fork(ctx context.Context, targets []target, orig *sip.Request) (*
 				return
 			}
 			err = dc.WaitAnswer(legCtx, sipgo.AnswerOptions{OnResponse: func(r *sip.Response) error {
+				if progress != nil {
+					progress(r)
+					return nil
+				}
 				if (r.StatusCode == sip.StatusRinging || r.StatusCode == sip.StatusSessionInProgress) && !c.selfAnswered() {
 					ringing.Do(func() { _ = c.ds.Respond(sip.StatusRinging, "Ringing", nil) })
 				}
@@ -385,7 +397,7 @@ func (c *call) calleeInvite(t target, fromTag string, orig *sip.Request) *sip.Re
 	ct := s.contact(t.transport)
 	req.AppendHeader(&ct)
 	req.AppendHeader(hdrSDP())
-	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO"))
+	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER, NOTIFY"))
 	req.SetBody(c.sdpB)
 	return req
 }
@@ -405,17 +417,17 @@ func (c *call) hangup(from relay.Side, why string) {
 		return
 	}
 	c.ended = true
-	dc := c.dc
+	dc, da := c.dc, c.dialogA()
 	c.mu.Unlock()
 	c.notifyEnd(from) // R34: the device's "stopped" goes before the BYE
 	ctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
 	defer cancel()
 	var wg sync.WaitGroup
-	if from != relay.A && c.ds != nil {
+	if from != relay.A && da != nil {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := c.ds.Bye(ctx); err != nil {
+			if err := da.Bye(ctx); err != nil {
 				c.s.log.Debug("callpath: bye to caller", "call", c.id, "err", err)
 			}
 		}()

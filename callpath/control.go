@@ -181,13 +181,17 @@ func (s *Server) callOf(orgID, personID, callID string) (*call, relay.Side, bool
 		return nil, 0, false
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	var found []*call
 	for c := range s.live {
-		if c.id != callID {
-			continue
+		if c.id == callID {
+			found = append(found, c)
 		}
+	}
+	s.mu.Unlock()
+	for _, c := range found {
+		parties := c.sides()
 		for _, side := range []relay.Side{relay.A, relay.B} {
-			p := c.partyOn(side)
+			p := parties[side]
 			if p != nil && p.person != nil && p.person.ID == personID && (orgID == "" || p.orgID == orgID) {
 				return c, side, true
 			}
@@ -196,17 +200,17 @@ func (s *Server) callOf(orgID, personID, callID string) (*call, relay.Side, bool
 	return nil, 0, false
 }
 
-// partyOn returns the caller (A) or the callee (B).
-func (c *call) partyOn(side relay.Side) *party {
-	if side == relay.A {
-		return c.caller
-	}
-	return c.callee
+// sides returns the parties on sides A and B (a transfer changes them).
+func (c *call) sides() [2]*party {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return [2]*party{c.partyOn(relay.A), c.partyOn(relay.B)}
 }
 
 // info is the CallInfo of the person on side, if a person is there.
 func (c *call) info(side relay.Side) (CallInfo, bool) {
-	me, other := c.partyOn(side), c.partyOn(1-side)
+	parties := c.sides()
+	me, other := parties[side], parties[1-side]
 	if me == nil || me.person == nil || other == nil {
 		return CallInfo{}, false
 	}

@@ -3,7 +3,6 @@ package callpath
 import (
 	"context"
 	"errors"
-	"slices"
 	"strings"
 
 	"github.com/callrec/callrec"
@@ -39,32 +38,27 @@ func codesOf(k callrec.AccessCodes) []string {
 // event is held back. A digit that continues a prefix of an access code
 // is held, so the other party receives no telephone-event of "*44" at all
 // (R35): neither the first packets of the "*" nor the repeated end packets
-// of the last "4". A digit that breaks the prefix is relayed (the digits
-// held before it are lost: a "*" not followed by a code).
+// of the last "4". When a digit breaks the prefix (a "*" not followed by
+// a code), the held digits and that digit are held too and replayed to
+// the other party, in order, as SIP INFO (replay).
 func (c *call) holdDigit(side relay.Side, d string) bool {
-	r := c.recordingOf(side)
-	if r == nil {
-		return false
+	hold, flushed := c.collect(side, d)
+	if flushed == "" {
+		return hold
 	}
-	codes := codesOf(r.dec.AccessCodes)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.digits.pending[side] = ""
-	next := c.digits.held[side] + d
-	if !isPrefix(next, codes) {
-		next = d
-		if !isPrefix(next, codes) {
-			c.digits.held[side] = ""
-			return false
-		}
+	if !hold {
+		flushed += d
 	}
-	c.digits.held[side] = ""
-	if slices.Contains(codes, next) {
-		c.digits.pending[side] = next
-	} else {
-		c.digits.held[side] = next
-	}
+	go c.replay(side.Other(), flushed)
 	return true
+}
+
+// replay sends digits held back and then not part of a code toward the
+// other party as INFO (Cisco dtmf-relay), one request after the other.
+func (c *call) replay(toward relay.Side, digits string) {
+	for _, d := range digits {
+		c.sendDigit(toward, string(d), typeDTMFRelay, nil)
+	}
 }
 
 func isPrefix(s string, codes []string) bool {

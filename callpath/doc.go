@@ -57,6 +57,32 @@
 // leg; a BYE from either side ends both. In-dialog requests of SIPREC
 // recording sessions go to siprecclient.Dialogs.Handle first.
 //
+// # Transfer and DTMF
+//
+// Either party of an answered call may transfer the other blindly with
+// REFER (RFC 3515, RFC 5589 §6): it gets 202 and NOTIFYs of the refer
+// subscription whose message/sipfrag bodies say "SIP/2.0 100 Trying",
+// "180 Ringing" and the final status. The Refer-To target is routed as if
+// the transferor had dialled it and rung like a callee; when it answers,
+// the remaining party's relay.Leg is bridged with the target's new leg
+// (transcoding when their codecs differ, no re-INVITE), the transferor's
+// leg is closed and its dialog gets a BYE (its own BYE is answered 200).
+// When the target fails, the final NOTIFY carries its status and the call
+// stays as it was. The policy is asked again for the new parties, with
+// CompliancePlayed when the compliance announcement played (R20: no start
+// announcement after a transfer); the remaining party's recording goes
+// on and its SRS gets a participant update (RFC 7866 §6.3, R37), the
+// transferor's stops, a recorded target's starts at its answer (R19).
+// Attended transfer (Replaces) is refused with 501.
+//
+// DTMF comes as RFC 4733 telephone-events through the relay or as SIP
+// INFO (Cisco application/dtmf-relay or application/dtmf). Both feed the
+// access-code collector (R25, R35): digits of a code are held and never
+// reach the other party; other digits are relayed (INFO as INFO with the
+// same body). Digits held as a prefix that then starts no code ("*5") are
+// replayed to the other party as INFO, in order, with the digit that
+// broke the prefix.
+//
 // # Recording
 //
 // The recorded parties of a call are the callee of an inbound call and the

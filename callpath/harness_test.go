@@ -122,7 +122,9 @@ type ua struct {
 	infos     chan *sip.Request // in-dialog INFOs received (R34 recording state)
 }
 
-func newUA(t *testing.T, name string) *ua {
+// newUA starts a test UA; hooks add handlers to its server before it
+// serves.
+func newUA(t *testing.T, name string, hooks ...func(*sipgo.Server)) *ua {
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)
 	u, err := sipgo.NewUA(sipgo.WithUserAgent(name), sipgo.WithUserAgentHostname("127.0.0.1"),
@@ -176,6 +178,9 @@ func newUA(t *testing.T, name string) *ua {
 			_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 		}
 	})
+	for _, h := range hooks {
+		h(srv)
+	}
 	go func() { _ = srv.ServeUDP(conn) }()
 	if err := waitListener(t.Context(), u, addr.String()); err != nil {
 		t.Fatal(err)

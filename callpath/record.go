@@ -95,7 +95,8 @@ type recording struct {
 	paused bool
 	tick   *time.Ticker
 	quit   chan struct{}
-	ctl    recControl // state and serialised controls (control.go)
+	ctl    recControl                     // state and serialised controls (control.go)
+	codecs atomic.Pointer[[2]relay.Codec] // each stream's codec, set before sess
 }
 
 // complianceBefore returns the compliance announcement that plays to the
@@ -158,19 +159,17 @@ func (c *call) play(toward relay.Side, kind, lang string) *relay.Playback {
 	if pcm == nil {
 		return nil
 	}
-	codec := c.codecA
-	leg := c.legA
+	c.mu.Lock()
+	codec, leg, br := c.codecA, c.legA, c.bridge
 	if toward == relay.B {
 		codec, leg = c.codecB, c.legB
 	}
+	c.mu.Unlock()
 	pl, err := prompt.NewPlayer(pcm, prompt.Rate, codec.Name)
 	if err != nil {
 		c.s.log.Warn("callpath: prompt", "call", c.id, "kind", kind, "err", err)
 		return nil
 	}
-	c.mu.Lock()
-	br := c.bridge
-	c.mu.Unlock()
 	var pb *relay.Playback
 	if br != nil {
 		pb, err = br.Play(toward, pl)
@@ -285,7 +284,9 @@ func (c *call) tap(side relay.Side, codec relay.Codec, recs []*recording) relay.
 			if r.side == side {
 				stream = 0
 			}
-			r.sess.Load().Send(stream, payload, h.Timestamp)
+			if sess := r.sess.Load(); sess != nil && r.carries(stream, codec) {
+				sess.Send(stream, payload, h.Timestamp)
+			}
 		}
 	}
 }
@@ -332,10 +333,13 @@ func (r *recording) start() {
 	if r.dec.Backup != "" {
 		targets = append(targets, r.dec.Backup)
 	}
+	c.mu.Lock()
 	codecs := [2]relay.Codec{c.codecA, c.codecB}
+	c.mu.Unlock()
 	if r.side == relay.B {
 		codecs[0], codecs[1] = codecs[1], codecs[0]
 	}
+	r.codecs.Store(&codecs)
 	me, other, dir := r.participants()
 	cfg := siprecclient.Config{
 		Targets: targets, Transport: s.cfg.SIPRECTransport, Client: s.tcpClient, Dialogs: s.dialogs,

@@ -225,7 +225,8 @@ func (s *Server) Start(ctx context.Context) error {
 	srv.OnAck(s.handleAck)
 	srv.OnBye(s.handleBye)
 	srv.OnUpdate(s.handleOther)
-	srv.OnInfo(s.handleOther)
+	srv.OnInfo(s.handleInfo)
+	srv.OnRefer(s.handleRefer)
 	srv.OnOptions(s.handleOptions)
 	srv.OnNoRoute(s.handleOther)
 	s.serving.Add(2)
@@ -348,12 +349,16 @@ func (s *Server) lookup(id string) *call {
 func (s *Server) findCall(req *sip.Request) (*call, relay.Side, bool) {
 	if id, err := sip.DialogIDFromRequestUAS(req); err == nil {
 		if c := s.lookup(id); c != nil {
-			return c, relay.A, true
+			if side, ok := c.sideOf(id, relay.A); ok {
+				return c, side, true
+			}
 		}
 	}
 	if id, err := sip.DialogIDFromRequestUAC(req); err == nil {
 		if c := s.lookup(id); c != nil {
-			return c, relay.B, true
+			if side, ok := c.sideOf(id, relay.B); ok {
+				return c, side, true
+			}
 		}
 	}
 	return nil, 0, false
@@ -369,7 +374,7 @@ func (s *Server) handleAck(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 func (s *Server) handleBye(req *sip.Request, tx sip.ServerTransaction) {
-	if s.dialogs.Handle(req, tx) {
+	if s.dialogs.Handle(req, tx) || s.departedBye(req, tx) {
 		return
 	}
 	c, side, ok := s.findCall(req)
@@ -411,7 +416,7 @@ func (s *Server) handleOptions(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
-	res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO"))
+	res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, REFER, NOTIFY"))
 	_ = tx.Respond(res)
 }
 
