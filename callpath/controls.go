@@ -128,7 +128,7 @@ func (c *call) control(side relay.Side, code string) {
 				if sess := r.sess.Load(); sess != nil {
 					go r.announce(sess, siprecclient.AnnounceStop, a.Language, c.s.cfg.Now())
 				}
-				c.playBoth(prompt.Stop, a.Language)
+				c.playBoth(fileKind(prompt.Stop, a), a.Language)
 			}
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
@@ -165,7 +165,7 @@ func (r *recording) pauseResume(pause bool) {
 	switch {
 	case r.dec.Notification == callrec.NotifyAnnouncement && a != nil:
 		go r.announce(sess, ann, a.Language, r.c.s.cfg.Now())
-		r.c.playBoth(kind, a.Language)
+		r.c.playBoth(fileKind(kind, a), a.Language)
 	case r.dec.Notification == callrec.NotifyBeep:
 		r.c.playBoth(toneBeep, "")
 	}

@@ -136,10 +136,11 @@ const (
 	toneRefusal = "tone:refusal"
 )
 
-// play starts kind toward one side; before the bridge exists only the
+// play starts kind (a prompt kind or tone, or a custom file: fileKind)
+// toward one side; before the bridge exists only the
 // caller's leg can hear anything.
 func (c *call) play(toward relay.Side, kind, lang string) *relay.Playback {
-	pcm, _ := pcmOf(kind, lang)
+	pcm := c.promptPCM(kind, lang)
 	if pcm == nil {
 		return nil
 	}
@@ -250,7 +251,7 @@ func (c *call) answered() {
 				go r.announce(sess, siprecclient.AnnounceCompliance, comp.Language, at)
 			}
 		}
-		c.playWait(context.Background(), relay.B, comp.Kind, comp.Language)
+		c.playWait(context.Background(), relay.B, fileKind(comp.Kind, comp), comp.Language)
 	}()
 }
 
@@ -359,7 +360,7 @@ func (r *recording) start() {
 	if a := r.dec.Start; a != nil {
 		if played, _ := c.compliancePlayed(); !played { // R20
 			at := s.cfg.Now()
-			c.playBoth(prompt.Start, a.Language)
+			c.playBoth(fileKind(prompt.Start, a), a.Language)
 			go r.announce(sess, siprecclient.AnnounceStart, a.Language, at)
 		}
 	}
@@ -404,9 +405,9 @@ func (r *recording) failed(err error) {
 	}
 	switch r.dec.FailureBehavior {
 	case callrec.FailureProceedWithAnnouncement:
-		c.playBoth(prompt.FailureProceed, lang)
+		c.playBoth(fileKind(prompt.FailureProceed, r.dec.Failure), lang)
 	case callrec.FailureEndWithAnnouncement:
-		c.playBoth(prompt.FailureEnd, lang)
+		c.playBoth(fileKind(prompt.FailureEnd, r.dec.Failure), lang)
 		c.hangup(-1, "recording failed (X1)")
 	}
 }
