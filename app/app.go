@@ -31,6 +31,7 @@ import (
 
 	"github.com/callrec/callrec"
 	"github.com/callrec/callrec/api"
+	"github.com/callrec/callrec/audiofile"
 	"github.com/callrec/callrec/blob/fs"
 	"github.com/callrec/callrec/callpath"
 	"github.com/callrec/callrec/callpath/registrar"
@@ -295,7 +296,7 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	callCtx, stopCalls := context.WithCancel(ctx)
 	defer stopCalls()
-	calls, err = startCallPlane(callCtx, cfg, st, relayPorts, clientPorts, claimKey, hub, log)
+	calls, err = startCallPlane(callCtx, cfg, st, blobs, relayPorts, clientPorts, claimKey, hub, log)
 	if err != nil {
 		ln.Close()
 		_ = rec.Shutdown(ctx)
@@ -364,7 +365,7 @@ func serve(args []string, stderr io.Writer) error {
 
 // startCallPlane starts the registrar and the B2BUA on --sip, with the
 // relay and SIPREC client ports of --rtp-ports.
-func startCallPlane(ctx context.Context, cfg *config.Config, st *sqlite.Store, relayPorts, clientPorts [2]int, claimKey []byte, hub *events.Hub, log *slog.Logger) (*callpath.Server, error) {
+func startCallPlane(ctx context.Context, cfg *config.Config, st *sqlite.Store, blobs *fs.Store, relayPorts, clientPorts [2]int, claimKey []byte, hub *events.Hub, log *slog.Logger) (*callpath.Server, error) {
 	listen, err := netip.ParseAddrPort(cfg.SIP)
 	if err != nil {
 		return nil, fmt.Errorf("--sip %s: want an IP address and port: %w", cfg.SIP, err)
@@ -399,7 +400,11 @@ func startCallPlane(ctx context.Context, cfg *config.Config, st *sqlite.Store, r
 		OnRecordingEvent: func(ev callpath.Event) {
 			hub.Publish(events.Event{OrgID: ev.OrgID, CallID: ev.CallID, PersonID: ev.PersonID, State: ev.State, Reason: ev.Reason, Time: ev.Time})
 		},
-	}, callpath.Deps{Store: st, Registrar: reg})
+	}, callpath.Deps{Store: st, Registrar: reg,
+		// Issue 5 point 4: uploaded announcements play in place of the
+		// default prompts; voicemail messages go to the blob store.
+		Files:   audiofile.NewFiles(st, blobs),
+		Mailbox: audiofile.NewMailbox(st, blobs, nil, log)})
 	if err != nil {
 		return nil, err
 	}
@@ -442,6 +447,10 @@ func (b blobAdapter) Open(ctx context.Context, key string) (api.Object, error) {
 }
 
 func (b blobAdapter) Delete(ctx context.Context, key string) error { return b.s.Delete(ctx, key) }
+
+func (b blobAdapter) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
+	return b.s.Put(ctx, key, r)
+}
 
 // tokenStore is what bootstrapAdmin needs of the store.
 type tokenStore interface {
