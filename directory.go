@@ -480,9 +480,11 @@ type AnnouncementFile struct {
 	OrgID      string
 	LocationID string // "" for an org-level file
 	Name       string
+	FileName   string `json:",omitempty"` // the uploaded file's name
 	BlobKey    string
 	Size       int64
 	Created    time.Time
+	Updated    time.Time `json:",omitzero"` // when the audio was last replaced (zero: never)
 }
 
 // AuditEntry is one change or access, kept for admins and compliance

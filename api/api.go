@@ -99,6 +99,9 @@ type Blobs interface {
 	Open(ctx context.Context, key string) (Object, error)
 	// Delete removes the object; a missing object gives callrec.ErrNotFound.
 	Delete(ctx context.Context, key string) error
+	// Put stores what r yields under key (uploaded announcements),
+	// replacing any object there, and returns its length.
+	Put(ctx context.Context, key string, r io.Reader) (int64, error)
 }
 
 // Config configures the HTTP surface.

@@ -283,6 +283,15 @@ func (b *fakeBlobs) Delete(_ context.Context, key string) error {
 	return nil
 }
 
+func (b *fakeBlobs) Put(_ context.Context, key string, r io.Reader) (int64, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return 0, err
+	}
+	b.put(key, data)
+	return int64(len(data)), nil
+}
+
 // Tokens of the test environment.
 const (
 	adminToken  = "partner-admin-secret"     // the bootstrap partner admin

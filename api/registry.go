@@ -22,6 +22,8 @@ type op struct {
 	Query  []param
 	// Body is a value of the request body type (nil: no body).
 	Body any
+	// BodyType is the request body's media type ("": application/json).
+	BodyType string
 	// Resp is a value of the response body type (nil: no body).
 	Resp any
 	// Status is the success status; 0 means 200, or 204 when Resp is nil.
@@ -111,7 +113,11 @@ func (s *server) openAPI() map[string]any {
 			operation["parameters"] = params
 		}
 		if o.Body != nil {
-			operation["requestBody"] = map[string]any{"content": map[string]any{"application/json": map[string]any{"schema": schemaOf(reflect.TypeOf(o.Body), schemas)}}}
+			ct := "application/json"
+			if o.BodyType != "" {
+				ct = o.BodyType
+			}
+			operation["requestBody"] = map[string]any{"content": map[string]any{ct: map[string]any{"schema": schemaOf(reflect.TypeOf(o.Body), schemas)}}}
 		}
 		if o.Public {
 			operation["security"] = []any{}

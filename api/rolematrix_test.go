@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -96,7 +97,21 @@ var matrixExceptions = map[string]row{
 	"POST /v1/telephony/calls/stopRecording":   {allowed, allowed, denied, denied, allowed, denied, hidden},
 	"POST /v1/telephony/calls/pauseRecording":  {allowed, allowed, denied, denied, allowed, denied, hidden},
 	"POST /v1/telephony/calls/resumeRecording": {allowed, allowed, denied, denied, allowed, denied, hidden},
+	// Voice messages are the token's person's own (issue 5, R26); the
+	// matrix's message is Alice's. Voicemail settings: admins, and the
+	// person itself.
+	"GET " + vmPath:                                rowMine,
+	"GET " + vmPath + "/summary":                   rowMine,
+	"DELETE " + vmPath + "/{messageId}":            rowMine,
+	"GET " + vmPath + "/{messageId}/audio":         rowMine,
+	"POST " + vmPath + "/markAsRead":               rowMine,
+	"POST " + vmPath + "/markAsUnread":             rowMine,
+	"GET /v1/people/{personId}/features/voicemail": {allowed, allowed, allowed, allowed, allowed, denied, hidden},
+	"PUT /v1/people/{personId}/features/voicemail": {allowed, allowed, denied, denied, allowed, denied, hidden},
 }
+
+// rowMine: only the token's own person (a user) reaches the object.
+var rowMine = row{hidden, hidden, hidden, hidden, allowed, hidden, hidden}
 
 // TestRoleMatrix shows every role against every operation of the control
 // plane (issue 4 point 1): allowed, 403, or 404 for another org's data.
@@ -179,7 +194,19 @@ func matrixObjects(f *crFixture) map[string]string {
 	hook := events.Webhook{ID: uuid.NewString(), OrgID: f.orgA.ID, Name: "org hook", TargetURL: "http://127.0.0.1:9/hook",
 		Resource: events.ResourceTelephonyCalls, Event: "all", Status: events.StatusActive, OwnedBy: events.OwnedByOrg,
 		Actor: "admin@acme.example", CreatorTokenRole: callrec.RoleFullAdmin, Created: crNow}
+	ann := callrec.AnnouncementFile{ID: uuid.NewString(), OrgID: f.orgA.ID, LocationID: f.hq.ID, Name: "HQ notice", BlobKey: "announcements/matrix.wav", Created: crNow}
+	msg := callrec.VoiceMessage{ID: uuid.NewString(), OrgID: f.orgA.ID, PersonID: f.alice.ID, CallerNumber: "+15551230000", Created: crNow,
+		Duration: time.Second, BlobKey: "voicemail/matrix.wav"}
+	if _, err := f.h.(*server).blobs.Put(ctx, msg.BlobKey, strings.NewReader("RIFF")); err != nil {
+		f.t.Fatal(err)
+	}
 	f.update(func(tx directory.Tx) error {
+		if err := directory.AnnouncementFiles.Put(ctx, tx, &ann); err != nil {
+			return err
+		}
+		if err := directory.VoiceMessages.Put(ctx, tx, &msg); err != nil {
+			return err
+		}
 		for _, ft := range []*callrec.Feature{&aa, &q, &hg} {
 			if err := directory.Features.Put(ctx, tx, ft); err != nil {
 				return err
@@ -224,6 +251,8 @@ func matrixObjects(f *crFixture) map[string]string {
 		"memberId":        webexID(idPerson, f.alice.ID),
 		"email":           "keeper@acme.example",
 		"webhookId":       webexID(events.IDTypeWebhook, hook.ID),
+		"announcementId":  webexID(idAnnouncement, ann.ID),
+		"messageId":       webexID(idVoiceMessage, msg.ID),
 	}
 	return f.matrix
 }

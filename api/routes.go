@@ -54,6 +54,8 @@ func (s *server) routes() {
 	s.auditRoutes()
 	s.webhookRoutes(s.events)
 	s.callRoutes()
+	s.announcementRoutes()
+	s.voiceMessageRoutes()
 	s.doc = s.openAPI()
 }
 
@@ -122,7 +124,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, ri))
 	w.Header().Set("trackingId", ri.trackingID)
 	if r.Body != nil {
-		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, bodyLimit(r))
 	}
 	sw := &statusWriter{ResponseWriter: w}
 	route := s.dispatch(sw, r)

@@ -31,6 +31,7 @@ import (
 
 	"github.com/callrec/callrec"
 	"github.com/callrec/callrec/api"
+	"github.com/callrec/callrec/audiofile"
 	"github.com/callrec/callrec/blob/fs"
 	"github.com/callrec/callrec/callpath"
 	"github.com/callrec/callrec/callpath/registrar"
@@ -301,7 +302,7 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	callCtx, stopCalls := context.WithCancel(ctx)
 	defer stopCalls()
-	calls, err = startCallPlane(callCtx, cfg, st, ports, claimKey, hub, log)
+	calls, err = startCallPlane(callCtx, cfg, st, blobs, ports, claimKey, hub, log)
 	if err != nil {
 		ln.Close()
 		_ = rec.Shutdown(ctx)
@@ -371,7 +372,7 @@ func serve(args []string, stderr io.Writer) error {
 
 // startCallPlane starts the registrar and the B2BUA on --sip, with the
 // relay and SIPREC client ports of --rtp-ports.
-func startCallPlane(ctx context.Context, cfg *config.Config, st *sqlite.Store, ports *rtpport.Range, claimKey []byte, hub *events.Hub, log *slog.Logger) (*callpath.Server, error) {
+func startCallPlane(ctx context.Context, cfg *config.Config, st *sqlite.Store, blobs *fs.Store, ports *rtpport.Range, claimKey []byte, hub *events.Hub, log *slog.Logger) (*callpath.Server, error) {
 	listen, err := netip.ParseAddrPort(cfg.SIP)
 	if err != nil {
 		return nil, fmt.Errorf("--sip %s: want an IP address and port: %w", cfg.SIP, err)
@@ -402,7 +403,11 @@ func startCallPlane(ctx context.Context, cfg *config.Config, st *sqlite.Store, p
 		OnRecordingEvent: func(ev callpath.Event) {
 			hub.Publish(events.Event{OrgID: ev.OrgID, CallID: ev.CallID, PersonID: ev.PersonID, State: ev.State, Reason: ev.Reason, Time: ev.Time})
 		},
-	}, callpath.Deps{Store: st, Registrar: reg})
+	}, callpath.Deps{Store: st, Registrar: reg,
+		// Issue 5 point 4: uploaded announcements play in place of the
+		// default prompts; voicemail messages go to the blob store.
+		Files:   audiofile.NewFiles(st, blobs),
+		Mailbox: audiofile.NewMailbox(st, blobs, nil, log)})
 	if err != nil {
 		return nil, err
 	}
@@ -445,6 +450,10 @@ func (b blobAdapter) Open(ctx context.Context, key string) (api.Object, error) {
 }
 
 func (b blobAdapter) Delete(ctx context.Context, key string) error { return b.s.Delete(ctx, key) }
+
+func (b blobAdapter) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
+	return b.s.Put(ctx, key, r)
+}
 
 // tokenStore is what bootstrapAdmin needs of the store.
 type tokenStore interface {

@@ -180,7 +180,7 @@ func (c *call) run(req *sip.Request, tx sip.ServerTransaction) {
 	// early media before the callee is rung.
 	if a := c.complianceBefore(); a != nil {
 		if err := ds.Respond(sip.StatusSessionInProgress, "Session Progress", c.sdpA, hdrSDP()); err == nil {
-			c.playWait(ctx, relay.A, a.Kind, a.Language)
+			c.playWait(ctx, relay.A, fileKind(a.Kind, a), a.Language)
 			c.markCompliance()
 		}
 		if ctx.Err() != nil {

@@ -322,7 +322,7 @@ func (c *call) act(side relay.Side, action string) error {
 				if sess := r.sess.Load(); sess != nil {
 					go r.announce(sess, siprecclient.AnnounceStop, a.Language, c.s.cfg.Now())
 				}
-				c.playBoth(prompt.Stop, a.Language)
+				c.playBoth(fileKind(prompt.Stop, a), a.Language)
 			}
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), byeTimeout)

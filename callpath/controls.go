@@ -137,7 +137,7 @@ func (r *recording) pauseResume(pause bool) {
 	switch {
 	case r.dec.Notification == callrec.NotifyAnnouncement && a != nil:
 		go r.announce(sess, ann, a.Language, r.c.s.cfg.Now())
-		r.c.playBoth(kind, a.Language)
+		r.c.playBoth(fileKind(kind, a), a.Language)
 	case r.dec.Notification == callrec.NotifyBeep:
 		r.c.playBoth(toneBeep, "")
 	}

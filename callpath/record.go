@@ -152,10 +152,11 @@ const (
 	toneRefusal = "tone:refusal"
 )
 
-// play starts kind toward one side; before the bridge exists only the
+// play starts kind (a prompt kind or tone, or a custom file: fileKind)
+// toward one side; before the bridge exists only the
 // caller's leg can hear anything.
 func (c *call) play(toward relay.Side, kind, lang string) *relay.Playback {
-	pcm, _ := pcmOf(kind, lang)
+	pcm := c.promptPCM(kind, lang)
 	if pcm == nil {
 		return nil
 	}
@@ -265,7 +266,7 @@ func (c *call) answered() {
 				go r.announce(sess, siprecclient.AnnounceCompliance, comp.Language, at)
 			}
 		}
-		c.playWait(context.Background(), relay.B, comp.Kind, comp.Language)
+		c.playWait(context.Background(), relay.B, fileKind(comp.Kind, comp), comp.Language)
 	}()
 }
 
@@ -380,7 +381,7 @@ func (r *recording) start() {
 	if a := r.dec.Start; a != nil {
 		if played, _ := c.compliancePlayed(); !played { // R20
 			at := s.cfg.Now()
-			c.playBoth(prompt.Start, a.Language)
+			c.playBoth(fileKind(prompt.Start, a), a.Language)
 			go r.announce(sess, siprecclient.AnnounceStart, a.Language, at)
 		}
 	}
@@ -425,9 +426,9 @@ func (r *recording) failed(err error) {
 	}
 	switch r.dec.FailureBehavior {
 	case callrec.FailureProceedWithAnnouncement:
-		c.playBoth(prompt.FailureProceed, lang)
+		c.playBoth(fileKind(prompt.FailureProceed, r.dec.Failure), lang)
 	case callrec.FailureEndWithAnnouncement:
-		c.playBoth(prompt.FailureEnd, lang)
+		c.playBoth(fileKind(prompt.FailureEnd, r.dec.Failure), lang)
 		c.hangup(-1, "recording failed (X1)")
 	}
 }
