@@ -172,7 +172,7 @@ func (c *call) playCompliance(ctx context.Context) {
 		return
 	}
 	if a := c.complianceBefore(); a != nil {
-		c.playWait(ctx, relay.A, a.Kind, a.Language)
+		c.playWait(ctx, relay.A, fileKind(a.Kind, a), a.Language)
 		c.markCompliance()
 	}
 }
