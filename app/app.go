@@ -26,6 +26,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/emiago/sipgo/sip"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -42,6 +43,7 @@ import (
 	"github.com/callrec/callrec/retention"
 	"github.com/callrec/callrec/rtpport"
 	"github.com/callrec/callrec/sipdigest"
+	"github.com/callrec/callrec/siplog"
 	"github.com/callrec/callrec/siprecclient"
 	"github.com/callrec/callrec/store/sqlite"
 )
@@ -176,6 +178,11 @@ func serve(args []string, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(stderr, cfg.LogLevel)
+	// sipgo's package-wide logger (lazy header parsing, TCP connections,
+	// unmatched responses) goes through the same rate limit as the
+	// stacks' own loggers. It is set once, before any SIP stack starts:
+	// the stacks read it from their goroutines.
+	sip.SetDefaultLogger(slog.New(siplog.NewLimitHandler(log.Handler(), 10*time.Second, 5, nil)).With("component", "sipgo"))
 	slog.SetDefault(log)
 	ctx := context.Background()
 

@@ -86,9 +86,6 @@ type Config struct {
 	OrgClaimKey []byte
 }
 
-// defaultLoggerOnce guards sipgo's package-wide logger (see Start).
-var defaultLoggerOnce sync.Once
-
 // Server is a running SIPREC recording server.
 type Server struct {
 	cfg    Config
@@ -195,10 +192,6 @@ func (s *Server) Start(ctx context.Context) error {
 	// The SIP stack logs through a rate limit: peers decide how often it
 	// has something to say.
 	sipLog := slog.New(siplog.NewLimitHandler(s.log.Handler(), 10*time.Second, 5, &s.met.parseErrors)).With("component", "sipgo")
-	// sipgo's package-wide logger is set once per process: the stack
-	// reads it from its own goroutines, which a later Server (tests run
-	// several) must not race with.
-	defaultLoggerOnce.Do(func() { sip.SetDefaultLogger(sipLog) })
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("callrec-srs"),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog)))
