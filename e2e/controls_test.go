@@ -197,9 +197,9 @@ func TestR25_R28_R34_PauseResumeCodesAndEvents(t *testing.T) {
 	length := fileDuration(info.Frames, info.Rate)
 	for i, hz := range []float64{toneLow, toneHigh} {
 		name := []string{"channel 1 (Alice)", "channel 2 (Bob)"}[i]
-		assertOnlyTone(t, name+" before the pause", chans[i], info.Rate, 300*time.Millisecond, from-100*time.Millisecond, hz)
+		assertRecordedOnly(t, name+" before the pause", chans[i], info.Rate, 300*time.Millisecond, from-100*time.Millisecond, hz, gapsOf(rec, i+1))
 		assertSilent(t, name+" while paused", chans[i], info.Rate, from+100*time.Millisecond, to-100*time.Millisecond)
-		assertOnlyTone(t, name+" after the pause", chans[i], info.Rate, to+200*time.Millisecond, length-300*time.Millisecond, hz)
+		assertRecordedOnly(t, name+" after the pause", chans[i], info.Rate, to+200*time.Millisecond, length-300*time.Millisecond, hz, gapsOf(rec, i+1))
 	}
 	if len(rec.Callrec.DTMF) != 0 {
 		t.Errorf("the recording has DTMF %v: the codes reached the recorder", rec.Callrec.DTMF)
