@@ -49,6 +49,7 @@ type call struct {
 	compliance   bool
 	complianceAt time.Time
 	digits       digitState
+	early        earlyState // which callee branch owns early media (early.go)
 }
 
 func hdrSDP() sip.Header { return sip.NewHeader("Content-Type", "application/sdp") }
@@ -199,14 +200,7 @@ func (c *call) run(req *sip.Request, tx sip.ServerTransaction) {
 		c.finish(fmt.Sprintf("%d %s", code, reason))
 		return
 	}
-	codecB, ok := answer.pick()
-	if !ok {
-		codecB = codecA
-	}
-	c.codecB = codecB
-	legB.SetCodec(codecB)
-	legB.SetRemote(answer.rtp, answer.rtcp)
-	br, err := relay.NewBridge(legA, legB)
+	br, err := c.bridgeAnswer(answer)
 	c.mu.Lock()
 	c.dc = dc
 	c.bridge = br
@@ -239,7 +233,8 @@ func (c *call) ack(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 // fork rings every target at once (RFC 3261 §16.7): 180/183 are relayed
-// to the caller as 180, the first 2xx wins and the other branches are
+// to the caller as 180, or as 183 with our SDP when a branch sends early
+// media (early.go), the first 2xx wins and the other branches are
 // cancelled (a late 2xx is acknowledged and ended with BYE). Without an
 // answer it returns the final code for the caller: 486 when a device was
 // busy, 480 when none answered within RingTimeout, else the first refusal.
@@ -248,6 +243,7 @@ func (c *call) fork(ctx context.Context, targets []target, orig *sip.Request) (*
 	ringCtx, cancelRing := context.WithTimeout(ctx, s.cfg.RingTimeout)
 	defer cancelRing()
 	type result struct {
+		idx    int
 		dc     *sipgo.DialogClientSession
 		answer *audio
 		res    *sip.Response
@@ -266,16 +262,16 @@ func (c *call) fork(ctx context.Context, targets []target, orig *sip.Request) (*
 			dua := &sipgo.DialogUA{Client: s.client(t.transport), ContactHDR: s.contact(t.transport), RewriteContact: true}
 			dc, err := dua.WriteInvite(legCtx, req)
 			if err != nil {
-				results <- result{err: err, cancel: cancel}
+				results <- result{idx: i, err: err, cancel: cancel}
 				return
 			}
 			err = dc.WaitAnswer(legCtx, sipgo.AnswerOptions{OnResponse: func(r *sip.Response) error {
-				if r.StatusCode == sip.StatusRinging || r.StatusCode == sip.StatusSessionInProgress {
+				if (r.StatusCode == sip.StatusRinging || r.StatusCode == sip.StatusSessionInProgress) && !c.earlyMedia(i, r) {
 					ringing.Do(func() { _ = c.ds.Respond(sip.StatusRinging, "Ringing", nil) })
 				}
 				return nil
 			}})
-			r := result{dc: dc, res: dc.InviteResponse, err: err, cancel: cancel}
+			r := result{idx: i, dc: dc, res: dc.InviteResponse, err: err, cancel: cancel}
 			if err == nil {
 				a, perr := parseAudio(dc.InviteResponse.Body())
 				if perr != nil {
@@ -312,6 +308,7 @@ func (c *call) fork(ctx context.Context, targets []target, orig *sip.Request) (*
 			}()
 			break
 		}
+		c.earlyEnded(r.idx)
 		if r.err == nil && r.dc != nil {
 			// an answer with unusable SDP
 			bctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
