@@ -49,7 +49,8 @@ type call struct {
 	compliance   bool
 	complianceAt time.Time
 	digits       digitState
-	early        earlyState // which callee branch owns early media (early.go)
+	early        earlyState  // which callee branch owns early media (early.go)
+	dlg          dialogState // re-INVITEs, UPDATEs, session timers (reinvite.go, timer.go)
 }
 
 func hdrSDP() sip.Header { return sip.NewHeader("Content-Type", "application/sdp") }
@@ -65,6 +66,9 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if s.closing.Load() {
 		respond(tx, req, sip.StatusServiceUnavailable, "Service Unavailable")
+		return
+	}
+	if s.refuseShortSession(req, tx) {
 		return
 	}
 	s.calls.Add(1)
@@ -98,8 +102,8 @@ func callIDOf(req *sip.Request) string {
 }
 
 // reinvite answers a re-INVITE: SIPREC sessions' go to the SIPREC client;
-// a call's gets our current SDP again (RFC 3264 §8: hold and codec changes
-// are not taken yet), anything else 481.
+// a call's is a session refresh or a new offer (reoffer: hold, resume,
+// codec change, RFC 3264 §8), anything else 481.
 func (s *Server) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 	if s.dialogs.Handle(req, tx) {
 		return
@@ -109,15 +113,7 @@ func (s *Server) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
 		return
 	}
-	body := c.sdpA
-	if side == relay.B {
-		body = c.sdpB
-	}
-	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", body)
-	res.AppendHeader(hdrSDP())
-	ct := s.contact(req.Transport())
-	res.AppendHeader(&ct)
-	_ = tx.Respond(res)
+	c.reoffer(side, req, tx)
 }
 
 // run sets the call up: caller leg, early announcement, fork to the
@@ -217,7 +213,9 @@ func (c *call) run(req *sip.Request, tx sip.ServerTransaction) {
 	if c.isEnded() {
 		return
 	}
-	if err := ds.RespondSDP(c.sdpA); err != nil {
+	c.established(req.Body(), dc.InviteResponse.Body())
+	c.startTimers(dc.InviteResponse)
+	if err := ds.Respond(sip.StatusOK, "OK", c.sdpA, c.answerHeaders(req)...); err != nil {
 		s.log.Info("callpath: caller did not take the answer", "call", c.id, "err", err)
 		c.hangup(relay.A, "no ACK")
 		return
@@ -369,6 +367,9 @@ func (c *call) calleeInvite(t target, fromTag string, orig *sip.Request) *sip.Re
 	req.AppendHeader(&ct)
 	req.AppendHeader(hdrSDP())
 	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO"))
+	for _, h := range s.offerTimerHeaders() {
+		req.AppendHeader(h)
+	}
 	req.SetBody(c.sdpB)
 	return req
 }
