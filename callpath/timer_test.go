@@ -187,3 +187,20 @@ func TestSessionTimerRefreshesKeepCall(t *testing.T) {
 	_ = dc.Bye(t.Context())
 	waitCalls(t, e, 0)
 }
+
+// FuzzParseSessionExpires: any header value parses without panicking,
+// and an accepted one is a positive whole number of seconds.
+func FuzzParseSessionExpires(f *testing.F) {
+	for _, s := range []string{"1800", "90;refresher=uac", "4000 ; refresher = UAS", "x", "", "-5", "1;refresher", "99999999999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		d, refresher, ok := parseSessionExpires(v)
+		if ok && (d <= 0 || d%time.Second != 0) {
+			t.Fatalf("%q gave %s", v, d)
+		}
+		if !ok && (d != 0 || refresher != "") {
+			t.Fatalf("%q refused but gave %s %q", v, d, refresher)
+		}
+	})
+}

@@ -454,7 +454,7 @@ func (l *Leg) handleRTCP(pkt []byte, from netip.AddrPort, muxed bool) {
 		return
 	}
 	d := l.sink.Load()
-	if d == nil || !d.to.sendRTCP(pkt) {
+	if d == nil || !d.to.sendRTCP(translateRTCP(pkt, l, d.to, time.Now())) {
 		l.st.dropped.Add(1)
 	}
 }
