@@ -8,6 +8,8 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/callrec/callrec"
 )
 
 var earlyCandidates = []float64{440, 660, 700, 1400, 480}
@@ -141,4 +143,57 @@ func TestEarly183WithoutSDPIsRinging(t *testing.T) {
 	}
 	_ = dc.Bye(t.Context())
 	waitCalls(t, e, 0)
+}
+
+// R18 with early media: on an inbound PSTN call with a compliance
+// announcement the caller first hears the announcement (the callee is
+// rung only after it), then the callee's early media (1000 Hz) before the
+// answer; recording starts at the answer (R19), not with early media.
+func TestR18_R19_ComplianceThenEarlyMedia(t *testing.T) {
+	r := startRecEnv(t, callrec.ModeAlways, true)
+	bob := newUA(t, "bob")
+	bob.register(r.env, "bob")
+	bobRTP, gwRTP := newRTPPeer(t, 1000), newRTPPeer(t, 440)
+	rung, answered := make(chan time.Time, 1), make(chan time.Time, 1)
+	bob.mu.Lock()
+	bob.answer = func(req *sip.Request, ds *sipgo.DialogServerSession) {
+		rung <- time.Now()
+		bobRTP.sendTo(t, req.Body())
+		_ = ds.Respond(sip.StatusSessionInProgress, "Session Progress", bobRTP.sdp(), sip.NewHeader("Content-Type", "application/sdp"))
+		deadline := time.Now().Add(8 * time.Second)
+		for time.Now().Before(deadline) && len(gwRTP.runsOf("1000", 10, time.Time{})) == 0 {
+			time.Sleep(20 * time.Millisecond)
+		}
+		answered <- time.Now()
+		_ = ds.RespondSDP(bobRTP.sdp())
+	}
+	bob.mu.Unlock()
+	dc, err := r.trunk.dial(r.env, "", "+4535351002", gwRTP, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rungAt, answeredAt := <-rung, <-answered
+	started := r.waitState(t, 1, StateStarted)
+	var speechEnd, toneStart time.Time
+	for _, s := range gwRTP.spans() {
+		if s.class == clsSpeech && s.len >= 10 && toneStart.IsZero() {
+			speechEnd = s.to
+		}
+		if s.class == "1000" && s.len >= 10 && toneStart.IsZero() {
+			toneStart = s.from
+		}
+	}
+	switch {
+	case speechEnd.IsZero():
+		t.Fatal("the caller heard no compliance announcement before the early media (R18)")
+	case toneStart.IsZero():
+		t.Fatal("the caller never heard the callee's early media")
+	case speechEnd.After(rungAt):
+		t.Errorf("the callee was rung %s before the announcement ended", speechEnd.Sub(rungAt))
+	case !toneStart.Before(answeredAt):
+		t.Errorf("early media began %s after the answer, want before", toneStart.Sub(answeredAt))
+	case started.Before(answeredAt):
+		t.Errorf("recording started %s before the answer (R19)", answeredAt.Sub(started))
+	}
+	r.finish(t, dc)
 }

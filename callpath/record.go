@@ -143,19 +143,19 @@ func (c *call) play(toward relay.Side, kind, lang string) *relay.Playback {
 	if pcm == nil {
 		return nil
 	}
+	c.mu.Lock() // a re-INVITE may change codecs (reinvite.go)
 	codec := c.codecA
 	leg := c.legA
 	if toward == relay.B {
 		codec, leg = c.codecB, c.legB
 	}
+	br := c.bridge
+	c.mu.Unlock()
 	pl, err := prompt.NewPlayer(pcm, prompt.Rate, codec.Name)
 	if err != nil {
 		c.s.log.Warn("callpath: prompt", "call", c.id, "kind", kind, "err", err)
 		return nil
 	}
-	c.mu.Lock()
-	br := c.bridge
-	c.mu.Unlock()
 	var pb *relay.Playback
 	if br != nil {
 		pb, err = br.Play(toward, pl)

@@ -267,3 +267,79 @@ func TestReinviteRefusedKeepsCall(t *testing.T) {
 		})
 	}
 }
+
+// RFC 3311: the callee holds with an UPDATE carrying SDP (inactive); the
+// caller gets a re-INVITE with inactive, the callee's 200 to the UPDATE
+// says inactive, no audio flows either way; an UPDATE with sendrecv
+// resumes both ways.
+func TestHoldByUpdateFromCallee(t *testing.T) {
+	e := startEnv(t, nil)
+	alice, bob := newUA(t, "alice"), newUA(t, "bob")
+	alice.register(e, "alice")
+	bob.register(e, "bob")
+	aliceRTP, bobRTP := newRTPPeer(t, 440), newRTPPeer(t, 660)
+	dsc := make(chan *sipgo.DialogServerSession, 1)
+	bob.mu.Lock()
+	bob.answer = func(req *sip.Request, ds *sipgo.DialogServerSession) {
+		bobRTP.sendTo(t, req.Body())
+		_ = ds.RespondSDP(bobRTP.sdp()) // returns once ACKed
+		dsc <- ds
+	}
+	bob.mu.Unlock()
+	toAlice := alice.mirrorReoffers(aliceRTP, 200)
+	dc, err := alice.dial(e, "alice", "1002", aliceRTP, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := <-dsc
+	aliceRTP.waitHeard(t, 400*time.Millisecond)
+	bobRTP.waitHeard(t, 400*time.Millisecond)
+	update := func(ver int, dir string) *sip.Response {
+		req := sip.NewRequest(sip.UPDATE, *ds.InviteRequest.Contact().Address.Clone())
+		req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+		req.SetBody(bobRTP.sdpWith(ver, dir))
+		ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+		defer cancel()
+		res, err := ds.Do(ctx, req)
+		if err != nil {
+			t.Fatalf("UPDATE: %v", err)
+		}
+		return res
+	}
+	res := update(2, "inactive")
+	if res.StatusCode != 200 || offerDir(res.Body()) != "inactive" {
+		t.Fatalf("UPDATE inactive got %d %q", res.StatusCode, offerDir(res.Body()))
+	}
+	select {
+	case r := <-toAlice:
+		if r.Method != sip.INVITE || offerDir(r.Body()) != "inactive" {
+			t.Fatalf("caller got %s with %s, want a re-INVITE with inactive", r.Method, offerDir(r.Body()))
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("caller got no re-INVITE")
+	}
+	// Let packets in flight land, then nothing may pass either way for
+	// half a second (the peers keep sending).
+	deadline := time.Now().Add(100 * time.Millisecond)
+	waitUntil(t, "settle", func() bool { return time.Now().After(deadline) })
+	a0, b0 := heardLen(aliceRTP), heardLen(bobRTP)
+	deadline = time.Now().Add(500 * time.Millisecond)
+	waitUntil(t, "half a second on hold", func() bool { return time.Now().After(deadline) })
+	if da, db := heardLen(aliceRTP)-a0, heardLen(bobRTP)-b0; da != 0 || db != 0 {
+		t.Errorf("while inactive the caller heard %d and the callee %d samples, want none", da, db)
+	}
+	res = update(3, "sendrecv")
+	if res.StatusCode != 200 || offerDir(res.Body()) != "sendrecv" {
+		t.Fatalf("UPDATE sendrecv got %d %q", res.StatusCode, offerDir(res.Body()))
+	}
+	aliceRTP.waitHeard(t, time.Duration(heardLen(aliceRTP))*time.Second/8000+400*time.Millisecond)
+	bobRTP.waitHeard(t, time.Duration(heardLen(bobRTP))*time.Second/8000+400*time.Millisecond)
+	if f, _ := aliceRTP.heardTone(candidates); f != 660 {
+		t.Errorf("caller hears %v Hz after resume, want 660", f)
+	}
+	if f, _ := bobRTP.heardTone(candidates); f != 440 {
+		t.Errorf("callee hears %v Hz after resume, want 440", f)
+	}
+	_ = dc.Bye(t.Context())
+	waitCalls(t, e, 0)
+}
