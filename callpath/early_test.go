@@ -19,6 +19,7 @@ var earlyCandidates = []float64{440, 660, 700, 1400, 480}
 // caller's 183 with our SDP; after the answer the same branch's media
 // keeps flowing both ways.
 func TestEarlyMedia183IsHeardBeforeAnswer(t *testing.T) {
+	t.Parallel()
 	e := startEnv(t, nil)
 	alice, bob := newUA(t, "alice"), newUA(t, "bob")
 	alice.register(e, "alice")
@@ -102,6 +103,7 @@ func TestEarlyMedia183IsHeardBeforeAnswer(t *testing.T) {
 // A 183 without SDP is still relayed as a bodiless 180: no early media,
 // the caller hears nothing before the answer.
 func TestEarly183WithoutSDPIsRinging(t *testing.T) {
+	t.Parallel()
 	e := startEnv(t, nil)
 	alice, bob := newUA(t, "alice"), newUA(t, "bob")
 	alice.register(e, "alice")
@@ -150,6 +152,7 @@ func TestEarly183WithoutSDPIsRinging(t *testing.T) {
 // rung only after it), then the callee's early media (1000 Hz) before the
 // answer; recording starts at the answer (R19), not with early media.
 func TestR18_R19_ComplianceThenEarlyMedia(t *testing.T) {
+	t.Parallel()
 	r := startRecEnv(t, callrec.ModeAlways, true)
 	bob := newUA(t, "bob")
 	bob.register(r.env, "bob")

@@ -163,6 +163,7 @@ func connected(t *testing.T, e *env, bobStatus int) (dc *sipgo.DialogClientSessi
 // the callee still hears the caller (music on hold); the sendrecv
 // re-INVITE resumes audio both ways.
 func TestHoldResumeReinvite(t *testing.T) {
+	t.Parallel()
 	e := startEnv(t, nil)
 	dc, _, _, aliceRTP, bobRTP, bobInvite, toBob := connected(t, e, 200)
 	ourA := dc.InviteResponse.Body()
@@ -243,6 +244,7 @@ func mustAtoi(t *testing.T, s string) int {
 // requester with the same code, and the call stays up with audio both
 // ways.
 func TestReinviteRefusedKeepsCall(t *testing.T) {
+	t.Parallel()
 	for _, code := range []int{491, 488} {
 		t.Run(fmt.Sprint(code), func(t *testing.T) {
 			e := startEnv(t, nil)
@@ -273,6 +275,7 @@ func TestReinviteRefusedKeepsCall(t *testing.T) {
 // says inactive, no audio flows either way; an UPDATE with sendrecv
 // resumes both ways.
 func TestHoldByUpdateFromCallee(t *testing.T) {
+	t.Parallel()
 	e := startEnv(t, nil)
 	alice, bob := newUA(t, "alice"), newUA(t, "bob")
 	alice.register(e, "alice")

@@ -59,6 +59,7 @@ func hdr(m interface{ GetHeader(string) sip.Header }, name string) string {
 // RFC 4028 §8.1: a Session-Expires below our Min-SE (90 s by default)
 // gets 422 with Min-SE; 90 s itself is taken.
 func TestSessionTimer422BelowMinSE(t *testing.T) {
+	t.Parallel()
 	e := startEnv(t, nil)
 	alice, bob := newUA(t, "alice"), newUA(t, "bob")
 	alice.register(e, "alice")
@@ -102,6 +103,7 @@ func timerEnv(t *testing.T) *env {
 // refreshing has its call ended, BYE on both legs, before the interval
 // is over (2 s minus a third).
 func TestSessionTimerExpiryEndsCall(t *testing.T) {
+	t.Parallel()
 	e := timerEnv(t)
 	alice, bob := newUA(t, "alice"), newUA(t, "bob")
 	alice.register(e, "alice")
@@ -141,6 +143,7 @@ func TestSessionTimerExpiryEndsCall(t *testing.T) {
 // past the interval; toward the callee, which asked for nothing, we are
 // the refresher and send re-INVITEs with our unchanged SDP.
 func TestSessionTimerRefreshesKeepCall(t *testing.T) {
+	t.Parallel()
 	e := timerEnv(t)
 	alice, bob := newUA(t, "alice"), newUA(t, "bob")
 	alice.register(e, "alice")
