@@ -52,6 +52,8 @@ type call struct {
 	fx           featureState  // virtual lines, hunt groups, queues, auto attendants, voicemail (features.go)
 	ctl          callControl   // active calls and controls (control.go)
 	xs           transferState // blind transfers (transfer.go)
+	early        earlyState    // which callee branch owns early media (early.go)
+	dlg          dialogState   // re-INVITEs, UPDATEs, session timers (reinvite.go, timer.go)
 }
 
 func hdrSDP() sip.Header { return sip.NewHeader("Content-Type", "application/sdp") }
@@ -67,6 +69,9 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if s.closing.Load() {
 		respond(tx, req, sip.StatusServiceUnavailable, "Service Unavailable")
+		return
+	}
+	if s.refuseShortSession(req, tx) {
 		return
 	}
 	s.calls.Add(1)
@@ -100,8 +105,8 @@ func callIDOf(req *sip.Request) string {
 }
 
 // reinvite answers a re-INVITE: SIPREC sessions' go to the SIPREC client;
-// a call's gets our current SDP again (RFC 3264 §8: hold and codec changes
-// are not taken yet), anything else 481.
+// a call's is a session refresh or a new offer (reoffer: hold, resume,
+// codec change, RFC 3264 §8), anything else 481.
 func (s *Server) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 	if s.dialogs.Handle(req, tx) {
 		return
@@ -111,15 +116,7 @@ func (s *Server) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
 		return
 	}
-	body := c.sdpA
-	if side == relay.B {
-		body = c.sdpB
-	}
-	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", body)
-	res.AppendHeader(hdrSDP())
-	ct := s.contact(req.Transport())
-	res.AppendHeader(&ct)
-	_ = tx.Respond(res)
+	c.reoffer(side, req, tx)
 }
 
 // run sets the call up: caller leg, early announcement, fork to the
@@ -213,15 +210,8 @@ func (c *call) run(req *sip.Request, tx sip.ServerTransaction) {
 		c.finish(fmt.Sprintf("%d %s", code, reason))
 		return
 	}
-	codecB, ok := answer.pick()
-	if !ok {
-		codecB = codecA
-	}
 	c.answeredBy(dc, targets)
-	c.codecB = codecB
-	legB.SetCodec(codecB)
-	legB.SetRemote(answer.rtp, answer.rtcp)
-	br, err := relay.NewBridge(legA, legB)
+	br, err := c.bridgeAnswer(answer)
 	c.mu.Lock()
 	c.dc = dc
 	c.bridge = br
@@ -238,7 +228,9 @@ func (c *call) run(req *sip.Request, tx sip.ServerTransaction) {
 	if c.isEnded() {
 		return
 	}
-	if err := ds.RespondSDP(c.sdpA); err != nil {
+	c.established(req.Body(), dc.InviteResponse.Body())
+	c.startTimers(dc.InviteResponse)
+	if err := ds.Respond(sip.StatusOK, "OK", c.sdpA, c.answerHeaders(req)...); err != nil {
 		s.log.Info("callpath: caller did not take the answer", "call", c.id, "err", err)
 		c.hangup(relay.A, "no ACK")
 		return
@@ -254,7 +246,8 @@ func (c *call) ack(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 // fork rings every target at once (RFC 3261 §16.7): 180/183 are relayed
-// to the caller as 180, the first 2xx wins and the other branches are
+// to the caller as 180, or as 183 with our SDP when a branch sends early
+// media (early.go), the first 2xx wins and the other branches are
 // cancelled (a late 2xx is acknowledged and ended with BYE). Without an
 // answer it returns the final code for the caller: 486 when a device was
 // busy, 480 when none answered within RingTimeout, else the first refusal.
@@ -270,6 +263,7 @@ func (c *call) forkWith(ctx context.Context, targets []target, invite func(t tar
 	ringCtx, cancelRing := context.WithTimeout(ctx, c.ringTimeout())
 	defer cancelRing()
 	type result struct {
+		idx    int
 		dc     *sipgo.DialogClientSession
 		answer *audio
 		res    *sip.Response
@@ -288,7 +282,7 @@ func (c *call) forkWith(ctx context.Context, targets []target, invite func(t tar
 			dua := &sipgo.DialogUA{Client: s.client(t.transport), ContactHDR: s.contact(t.transport), RewriteContact: true}
 			dc, err := dua.WriteInvite(legCtx, req)
 			if err != nil {
-				results <- result{err: err, cancel: cancel}
+				results <- result{idx: i, err: err, cancel: cancel}
 				return
 			}
 			err = dc.WaitAnswer(legCtx, sipgo.AnswerOptions{OnResponse: func(r *sip.Response) error {
@@ -296,12 +290,14 @@ func (c *call) forkWith(ctx context.Context, targets []target, invite func(t tar
 					progress(r)
 					return nil
 				}
-				if (r.StatusCode == sip.StatusRinging || r.StatusCode == sip.StatusSessionInProgress) && !c.selfAnswered() {
+				// A caller callrec answered itself (queue, auto attendant)
+				// hears callrec's prompts, not the callee's ringing.
+				if (r.StatusCode == sip.StatusRinging || r.StatusCode == sip.StatusSessionInProgress) && !c.selfAnswered() && !c.earlyMedia(i, r) {
 					ringing.Do(func() { _ = c.ds.Respond(sip.StatusRinging, "Ringing", nil) })
 				}
 				return nil
 			}})
-			r := result{dc: dc, res: dc.InviteResponse, err: err, cancel: cancel}
+			r := result{idx: i, dc: dc, res: dc.InviteResponse, err: err, cancel: cancel}
 			if err == nil {
 				a, perr := parseAudio(dc.InviteResponse.Body())
 				if perr != nil {
@@ -338,6 +334,7 @@ func (c *call) forkWith(ctx context.Context, targets []target, invite func(t tar
 			}()
 			break
 		}
+		c.earlyEnded(r.idx)
 		if r.err == nil && r.dc != nil {
 			// an answer with unusable SDP
 			bctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
@@ -398,6 +395,9 @@ func (c *call) calleeInvite(t target, fromTag string, orig *sip.Request) *sip.Re
 	req.AppendHeader(&ct)
 	req.AppendHeader(hdrSDP())
 	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER, NOTIFY"))
+	for _, h := range s.offerTimerHeaders() {
+		req.AppendHeader(h)
+	}
 	req.SetBody(c.sdpB)
 	return req
 }

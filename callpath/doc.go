@@ -50,12 +50,49 @@
 // the recording service records the message too.
 //
 // Each side of a call has a relay.Leg; once the callee answers the legs
-// are bridged. 180 and 183 are relayed to the caller (as 180 without a
-// body: the callee's early media is not relayed), 486 Busy Here is passed
-// back, a call no device answers within Config.RingTimeout gets 480,
-// an unknown number 404. A CANCEL from the caller cancels every callee
-// leg; a BYE from either side ends both. In-dialog requests of SIPREC
-// recording sessions go to siprecclient.Dialogs.Handle first.
+// are bridged. A callee's 180 or 183 without SDP reaches the caller as a
+// bodiless 180. The first callee branch whose 180 or 183 carries SDP owns
+// early media (RFC 3960): the legs are bridged at once with that answer
+// and the caller gets 183 with our SDP, so it hears the callee's ringback
+// or announcement before the answer; at the 2xx the winning branch's SDP
+// applies (another branch's, if another answered). For an inbound PSTN
+// call with a compliance announcement (R18) the announcement plays to the
+// caller first, in its own 183, and the callee is rung after it, so
+// early media can only follow it. Recording still starts at the answer
+// (R19). 486 Busy Here is passed back, a call no device answers within
+// Config.RingTimeout gets 480, an unknown number 404. A CANCEL from the
+// caller cancels every callee leg; a BYE from either side ends both.
+// In-dialog requests of SIPREC recording sessions go to
+// siprecclient.Dialogs.Handle first.
+//
+// # Re-INVITE, UPDATE and session timers
+//
+// A re-INVITE or an UPDATE with SDP (RFC 3311) from either leg is a new
+// offer (RFC 3264 §8): its direction (sendonly, recvonly, inactive,
+// sendrecv, or the RFC 2543 hold c=0.0.0.0) goes to the other leg in a
+// re-INVITE with our SDP for that leg (same port, o= version plus one);
+// once that leg answers, the relay stops each direction that no longer
+// flows (the held party's audio does not reach the holder; prompts and
+// the repeat tone still play), the requester gets the mirrored direction,
+// and each recording's SRS gets a hold or resume metadata update
+// (siprecclient.Session.Hold). Recording goes on. An offer without the
+// leg's codec switches it to the first codec the relay handles
+// (transcoding when needed; the recording of that party then gets no
+// audio, its SIPREC stream keeping the old codec). Glare gets 491
+// (RFC 3261 §14.2), an offer the other leg refuses 488 or 500; the call
+// stays up. An offer with the SDP version the peer sent last, or no SDP,
+// is a session refresh.
+//
+// Session timers (RFC 4028): a caller's Session-Expires below
+// Config.MinSE gets 422 with Min-SE; a caller that asked for a timer (or
+// said Supported: timer) gets one, refreshed by us unless it asked to
+// refresh (refresher=uac). Our INVITEs to callees say Supported: timer
+// and Session-Expires (Config.SessionExpires) with refresher=uac. Where we
+// refresh we send a re-INVITE with the same SDP at half the interval;
+// where the peer refreshes and no re-INVITE or UPDATE came by the
+// interval minus min(32 s, a third of it), or where our refresh gets 408,
+// 481 or no answer, the call ends with BYE on both legs and its
+// recordings stop.
 //
 // # Transfer and DTMF
 //

@@ -116,6 +116,7 @@ type ua struct {
 	// answer decides how incoming INVITEs are answered.
 	mu        sync.Mutex
 	answer    func(req *sip.Request, ds *sipgo.DialogServerSession)
+	reoffer   func(req *sip.Request, tx sip.ServerTransaction) // in-dialog INVITE and UPDATE (reinvite_test.go)
 	invites   chan *sip.Request
 	byes      chan *sip.Request
 	cancelled chan struct{}
@@ -149,7 +150,12 @@ func newUA(t *testing.T, name string, hooks ...func(*sipgo.Server)) *ua {
 	}
 	x := &ua{t: t, ua: u, srv: srv, client: client, addr: addr, invites: make(chan *sip.Request, 8), byes: make(chan *sip.Request, 8), cancelled: make(chan struct{}, 8), infos: make(chan *sip.Request, 32)}
 	x.dialog = sipgo.NewDialogServerCache(client, sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: name, Host: "127.0.0.1", Port: int(addr.Port())}})
+	srv.OnUpdate(x.inDialog)
 	srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
+		if _, ok := req.To().Params.Get("tag"); ok {
+			x.inDialog(req, tx)
+			return
+		}
 		ds, err := x.dialog.ReadInvite(req, tx)
 		if err != nil {
 			return

@@ -160,7 +160,7 @@ func (c *call) play(toward relay.Side, kind, lang string) *relay.Playback {
 	if pcm == nil {
 		return nil
 	}
-	c.mu.Lock()
+	c.mu.Lock() // a transfer or a re-INVITE may change legs and codecs
 	codec, leg, br := c.codecA, c.legA, c.bridge
 	if toward == relay.B {
 		codec, leg = c.codecB, c.legB

@@ -51,6 +51,7 @@ type audio struct {
 	rtp, rtcp netip.AddrPort
 	codecs    []relay.Codec // audio codecs in the peer's order, EventPT set
 	hold      bool
+	dir       string // a= direction, "" when absent (sendrecv)
 }
 
 // parseAudio reads the first audio m-line of an SDP body (RFC 4566).
@@ -63,7 +64,7 @@ func parseAudio(body []byte) (*audio, error) {
 		if m.Type != "audio" || m.Removed() {
 			continue
 		}
-		a := &audio{hold: m.Paused()}
+		a := &audio{hold: m.Paused(), dir: m.Direction}
 		if m.Addr.IsValid() && m.Port > 0 && m.Port < 65536 {
 			a.rtp = netip.AddrPortFrom(m.Addr, uint16(m.Port))
 			if m.RTCPPort > 0 && m.RTCPPort < 65536 {

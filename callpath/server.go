@@ -57,6 +57,13 @@ type Config struct {
 	SRSInviteTimeout time.Duration
 	// RingTimeout is how long a callee is rung (0 = DefaultRingTimeout).
 	RingTimeout time.Duration
+	// SessionExpires is the session interval we offer callees and give
+	// callers that support timers without asking for one (RFC 4028; 0 =
+	// DefaultSessionExpires). Tests shorten it to seconds.
+	SessionExpires time.Duration
+	// MinSE is the least session interval we take: a shorter one gets
+	// 422 (RFC 4028 §8.1; 0 = DefaultMinSE, 90 s).
+	MinSE time.Duration
 	// Nonces issues the 407 challenges of INVITEs from devices (nil = a
 	// new one in realm sipdigest.DefaultRealm). Share the registrar's so
 	// that a device sees one realm.
@@ -159,6 +166,12 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.RingTimeout <= 0 {
 		cfg.RingTimeout = DefaultRingTimeout
 	}
+	if cfg.MinSE <= 0 {
+		cfg.MinSE = DefaultMinSE
+	}
+	if cfg.SessionExpires <= 0 {
+		cfg.SessionExpires = max(DefaultSessionExpires, cfg.MinSE)
+	}
 	if cfg.Nonces == nil {
 		cfg.Nonces = &sipdigest.Nonces{}
 	}
@@ -224,7 +237,7 @@ func (s *Server) Start(ctx context.Context) error {
 	srv.OnInvite(s.handleInvite)
 	srv.OnAck(s.handleAck)
 	srv.OnBye(s.handleBye)
-	srv.OnUpdate(s.handleOther)
+	srv.OnUpdate(s.handleUpdate)
 	srv.OnInfo(s.handleInfo)
 	srv.OnRefer(s.handleRefer)
 	srv.OnOptions(s.handleOptions)

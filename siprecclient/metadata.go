@@ -42,6 +42,7 @@ type model struct {
 	participants  [2]string      // current sender of each stream
 	people        [2]Participant // current participant of each stream
 	announcements []announcement
+	holds         []holdChange // hold.go
 }
 
 // randomBytes returns n random bytes; crypto/rand.Read never fails.
@@ -96,6 +97,7 @@ func (m *model) sessionExtensions(b *strings.Builder) {
 		fmt.Fprintf(b, "    <callrec:announcement xmlns:callrec=\"%s\" kind=\"%s\" lang=\"%s\" at=\"%s\"/>\n",
 			siprec.CallrecNamespace, esc(a.kind), esc(a.lang), stamp(a.at))
 	}
+	m.holdExtensions(b)
 }
 
 // participant writes one <participant> (RFC 7865 §6.4) with callrec's

@@ -57,6 +57,7 @@ type direction struct {
 	from, to *Leg
 	tap      atomic.Pointer[TapFunc]
 	swallow  atomic.Bool
+	mute     atomic.Bool // hold: nothing from this side is relayed (hold.go)
 
 	pass             bool  // same codec: no transcoding
 	inPT, outPT      uint8 // audio payload types
@@ -121,7 +122,11 @@ func (br *Bridge) Leg(s Side) *Leg { return br.legs[s&1] }
 
 // Transcoding reports whether the legs' codecs differ, so audio is
 // decoded and encoded again on its way through.
-func (br *Bridge) Transcoding() bool { return !br.dirs[A].pass }
+func (br *Bridge) Transcoding() bool {
+	br.mu.Lock()
+	defer br.mu.Unlock()
+	return !br.dirs[A].pass
+}
 
 // Play plays src toward the party on side toward, replacing the audio
 // relayed to it for the prompt's duration (Leg.Play). The payloads must
@@ -137,6 +142,8 @@ func (br *Bridge) Play(toward Side, src Source) (*Playback, error) {
 // back while a prompt plays toward the other party; not swallowed digits.
 // Prompts never reach a tap (R22).
 func (br *Bridge) Tap(s Side, fn TapFunc) {
+	br.mu.Lock()
+	defer br.mu.Unlock()
 	if fn == nil {
 		br.dirs[s&1].tap.Store(nil)
 		return
@@ -159,7 +166,11 @@ func (br *Bridge) OnDigit(fn DigitFunc) {
 // instead of relayed (their digits are still reported through OnDigit).
 // The B2BUA turns it on while it collects a feature access code such as
 // *44 (R35) and off to let digits through again.
-func (br *Bridge) Swallow(s Side, on bool) { br.dirs[s&1].swallow.Store(on) }
+func (br *Bridge) Swallow(s Side, on bool) {
+	br.mu.Lock()
+	br.dirs[s&1].swallow.Store(on)
+	br.mu.Unlock()
+}
 
 // HoldDigits sets the function asked, at the first packet of each
 // telephone event either party sends, whether that whole event is held
@@ -201,6 +212,10 @@ func (br *Bridge) Close() error {
 // relay handles one admitted RTP packet read on d.from; h and payload
 // come from mix.ParseRTP(pkt).
 func (d *direction) relay(h *mix.Header, payload, pkt []byte, now time.Time) {
+	if d.mute.Load() {
+		d.from.st.muted.Add(1)
+		return
+	}
 	switch pt := h.PayloadType; {
 	case d.inEvPT != 0 && pt == d.inEvPT:
 		if !d.event(h, payload, pkt, now) {

@@ -41,8 +41,18 @@
 // byte changes when the legs numbered the codec differently); only when
 // they share none does the bridge transcode (media.NewDecoder, which
 // resamples, then media.NewEncoder), packet by packet with the same
-// duration, sequence number and SSRC. RTCP is relayed untouched, as is
-// RTCP multiplexed on the RTP port (RFC 5761).
+// duration, sequence number and SSRC. RTCP is relayed as it came, as is
+// RTCP multiplexed on the RTP port (RFC 5761), until a prompt made a leg
+// rewrite its outgoing stream: from then on the relay translates the RTCP
+// that describes that stream (RFC 3550 §7.2): a sender report reaches the
+// listener with the SSRC, RTP timestamp and packet and octet counts of the
+// stream it actually receives, and the listener's report blocks reach the
+// sender with the sender's own SSRC and sequence numbering.
+//
+// Bridge.Mute stops one direction (a hold, RFC 3264 §8.4: the held
+// party's audio does not reach the holder) and Bridge.SetCodec changes one
+// leg's codec on a live bridge after a re-INVITE, transcoding only when
+// the legs' codecs then differ.
 //
 // # Prompts
 //

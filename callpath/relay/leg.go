@@ -120,6 +120,7 @@ type counters struct {
 	in, bytesIn, out, bytesOut, injected     atomic.Uint64
 	malformed, foreign, dropped, held, swall atomic.Uint64
 	rtcpIn, rtcpOut                          atomic.Uint64
+	muted                                    atomic.Uint64
 }
 
 // Stats is a snapshot of a leg's counters.
@@ -139,6 +140,7 @@ type Stats struct {
 	Swallowed   uint64         // telephone-event packets held back by Swallow
 	RTCPIn      uint64         // RTCP datagrams read (RTCP socket and rtcp-mux)
 	RTCPOut     uint64         // RTCP datagrams sent
+	Muted       uint64         // packets read and not relayed because the bridge muted this side (hold, Bridge.Mute)
 }
 
 // outState is a leg's outgoing RTP stream (guarded by Leg.mu).
@@ -346,6 +348,7 @@ func (l *Leg) Stats() Stats {
 		Swallowed:  l.st.swall.Load(),
 		RTCPIn:     l.st.rtcpIn.Load(),
 		RTCPOut:    l.st.rtcpOut.Load(),
+		Muted:      l.st.muted.Load(),
 	}
 	r := l.remote.Load()
 	if lt := l.rtpLatch.Load(); lt != nil && lt.r == r {
@@ -451,7 +454,7 @@ func (l *Leg) handleRTCP(pkt []byte, from netip.AddrPort, muxed bool) {
 		return
 	}
 	d := l.sink.Load()
-	if d == nil || !d.to.sendRTCP(pkt) {
+	if d == nil || !d.to.sendRTCP(translateRTCP(pkt, l, d.to, time.Now())) {
 		l.st.dropped.Add(1)
 	}
 }
