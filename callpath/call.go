@@ -182,7 +182,7 @@ func (c *call) run(req *sip.Request, tx sip.ServerTransaction) {
 	if a := c.complianceBefore(); a != nil {
 		if err := ds.Respond(sip.StatusSessionInProgress, "Session Progress", c.sdpA, hdrSDP()); err == nil {
 			at := s.cfg.Now()
-			c.playWait(ctx, relay.A, fileKind(a.Kind, a), a.Language)
+			c.playEarly(ctx, a)
 			c.markCompliance(a.Language, at)
 		}
 		if ctx.Err() != nil {

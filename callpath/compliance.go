@@ -12,9 +12,32 @@ import (
 	"time"
 
 	"github.com/callrec/callrec/callpath/relay"
+	"github.com/callrec/callrec/media/prompt"
 	"github.com/callrec/callrec/policy"
 	"github.com/callrec/callrec/siprecclient"
 )
+
+// earlyTail is the silence played after the inbound compliance
+// announcement's early media, before the callee is rung: a phone that is
+// answered right after early media may drop what its jitter buffer still
+// holds (seen with baresip), which would cut the prompt's last words.
+const earlyTail = 300 * time.Millisecond
+
+// playEarly plays the inbound compliance announcement a to the caller as
+// early media (R18), followed by earlyTail of silence sent as audio, and
+// waits until both played or ctx ends.
+func (c *call) playEarly(ctx context.Context, a *policy.Announcement) {
+	kind := fileKind(a.Kind, a)
+	pcm := c.promptPCM(kind, a.Language)
+	if pcm == nil {
+		return
+	}
+	padded := make([]int16, len(pcm)+int(earlyTail*prompt.Rate/time.Second))
+	copy(padded, pcm)
+	if pb := c.playPCM(relay.A, kind, padded); pb != nil {
+		_ = pb.Wait(ctx)
+	}
+}
 
 // complianceNote returns the language and start of the compliance
 // announcement played in the call, and whether one played.

@@ -191,3 +191,52 @@ func TestR18_R20_TransferBringsInPSTNParty(t *testing.T) {
 		r.finish(t, nil)
 	})
 }
+
+// TestR18_EarlyComplianceEndsWithSilence: the inbound compliance
+// announcement's early media ends with at least 280 ms of silence sent
+// as audio before the callee's voice, so that a phone dropping its
+// jitter buffer when the call is answered loses silence, not the
+// prompt's last words. Bob answers at once; between the prompt's last
+// speech and Bob's 660 Hz the caller hears that silence.
+func TestR18_EarlyComplianceEndsWithSilence(t *testing.T) {
+	t.Parallel()
+	r := startRecEnv(t, callrec.ModeAlways, true)
+	bob := newUA(t, "bob")
+	bob.register(r.env, "bob")
+	bobRTP, gwRTP := newRTPPeer(t, 660), newRTPPeer(t, 440)
+	bob.answerWith(bobRTP, 0)
+	dc, err := r.trunk.dial(r.env, "", "+4535351002", gwRTP, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gwRTP.heardFor(t, time.Second)
+	if m := gwRTP.promptMatch(prompt.Compliance, "en_US"); m < 0.9 {
+		t.Fatalf("the caller heard no compliance prompt (match %.2f)", m)
+	}
+	spans := gwRTP.spans()
+	last, bobAt := -1, -1
+	for i, s := range spans {
+		if s.class == clsSpeech && bobAt < 0 {
+			last = i
+		}
+		if s.class == "660" && s.len >= 3 && bobAt < 0 {
+			bobAt = i
+		}
+	}
+	if last < 0 || bobAt < last {
+		t.Fatalf("the caller heard no prompt before Bob: %v", spans)
+	}
+	silent := 0
+	for _, s := range spans[last+1 : bobAt] {
+		if s.class == clsSilence {
+			silent += s.len
+		}
+	}
+	if silent < 14 {
+		t.Errorf("%d ms of silence between the prompt and Bob's voice, want at least 280 ms (the early tail)", silent*20)
+	}
+	if err := dc.Bye(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	waitCalls(t, r.env, 0)
+}

@@ -160,7 +160,11 @@ const (
 // toward one side; before the bridge exists only the
 // caller's leg can hear anything.
 func (c *call) play(toward relay.Side, kind, lang string) *relay.Playback {
-	pcm := c.promptPCM(kind, lang)
+	return c.playPCM(toward, kind, c.promptPCM(kind, lang))
+}
+
+// playPCM plays pcm (8 kHz; kind names it in logs) toward one side.
+func (c *call) playPCM(toward relay.Side, kind string, pcm []int16) *relay.Playback {
 	if pcm == nil {
 		return nil
 	}
