@@ -3,6 +3,10 @@ package callpath
 import (
 	"errors"
 	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
 
 	"github.com/callrec/callrec"
 	"github.com/callrec/callrec/directory"
@@ -78,4 +82,49 @@ func TestR31_VirtualLineCallListedForAnsweringPerson(t *testing.T) {
 		t.Errorf("Bob's view after Alice's refused resume: %s, want still paused", s)
 	}
 	r.finish(t, dc)
+}
+
+// TestVirtualLineUnansweredGets480: a PSTN call to a virtual line whose
+// assigned person's devices ring and never answer ends with 480 after
+// RingTimeout, and goes to no voicemail: a virtual line has no mailbox,
+// and the assigned person's (Bob's, on for unanswered calls) is not the
+// line's.
+func TestVirtualLineUnansweredGets480(t *testing.T) {
+	t.Parallel()
+	mb := &fakeMailbox{}
+	e := startEnv(t, nil, func(s *Server) { s.deps.Mailbox = mb })
+	putDirectory(t, e, func(tx directory.Tx) error {
+		bob, err := directory.People.Get(t.Context(), tx, e.org.ID, personBob)
+		if err != nil {
+			return err
+		}
+		bob.Voicemail = &callrec.VoicemailSettings{Enabled: true, SendUnanswered: true, UnansweredRings: 1}
+		if err := directory.People.Put(t.Context(), tx, bob); err != nil {
+			return err
+		}
+		return directory.VirtualLines.Put(t.Context(), tx, &callrec.VirtualLine{ID: lineSupport, OrgID: e.org.ID,
+			DisplayName: "Support", Extension: "1500", PhoneNumber: "+4535351500", People: []string{personBob}})
+	})
+	bob := newUA(t, "bob")
+	bob.register(e, "bob")
+	bob.ringForever()
+	_, err := e.trunk.dial(e, "+4587654321", "+4535351500", newRTPPeer(t, 1000), nil)
+	var de *sipgo.ErrDialogResponse
+	if !errors.As(err, &de) || de.Res.StatusCode != sip.StatusTemporarilyUnavailable {
+		t.Fatalf("call to the unanswered line: %v, want 480", err)
+	}
+	select {
+	case <-bob.invites:
+	default:
+		t.Error("the assigned person's device was not rung")
+	}
+	select {
+	case <-bob.cancelled:
+	case <-time.After(5 * time.Second):
+		t.Error("the ringing device was not cancelled")
+	}
+	waitCalls(t, e, 0)
+	if n := mb.count(); n != 0 {
+		t.Errorf("%d voicemail deposits, want none for a virtual line", n)
+	}
 }
