@@ -172,8 +172,9 @@ func (c *call) playCompliance(ctx context.Context) {
 		return
 	}
 	if a := c.complianceBefore(); a != nil {
+		at := c.s.cfg.Now()
 		c.playWait(ctx, relay.A, fileKind(a.Kind, a), a.Language)
-		c.markCompliance()
+		c.markCompliance(a.Language, at)
 	}
 }
 

@@ -48,6 +48,7 @@ type call struct {
 	counted      bool
 	compliance   bool
 	complianceAt time.Time
+	compLang     string
 	digits       digitState
 	fx           featureState  // virtual lines, hunt groups, queues, auto attendants, voicemail (features.go)
 	ctl          callControl   // active calls and controls (control.go)
@@ -177,8 +178,9 @@ func (c *call) run(req *sip.Request, tx sip.ServerTransaction) {
 	// early media before the callee is rung.
 	if a := c.complianceBefore(); a != nil {
 		if err := ds.Respond(sip.StatusSessionInProgress, "Session Progress", c.sdpA, hdrSDP()); err == nil {
-			c.playWait(ctx, relay.A, fileKind(a.Kind, a), a.Language)
-			c.markCompliance()
+			at := s.cfg.Now()
+			c.playEarly(ctx, a)
+			c.markCompliance(a.Language, at)
 		}
 		if ctx.Err() != nil {
 			c.finish("cancelled")

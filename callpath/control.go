@@ -81,6 +81,10 @@ type CallInfo struct {
 	// Controls are the actions the person may take now (R25, R35):
 	// policy.ControlsFor narrowed by the pause state.
 	Controls policy.Controls
+	// VirtualLineID is set when the person is in the call for a virtual
+	// line (their device answered a call to it): the recording state is
+	// the line's recording (R31), which the person controls.
+	VirtualLineID string
 }
 
 // RefusedError is the answer to a control action the person's mode or the
@@ -192,7 +196,7 @@ func (s *Server) callOf(orgID, personID, callID string) (*call, relay.Side, bool
 		parties := c.sides()
 		for _, side := range []relay.Side{relay.A, relay.B} {
 			p := parties[side]
-			if p != nil && p.person != nil && p.person.ID == personID && (orgID == "" || p.orgID == orgID) {
+			if who := viewer(p); who != nil && who.ID == personID && (orgID == "" || p.orgID == orgID) {
 				return c, side, true
 			}
 		}
@@ -211,7 +215,8 @@ func (c *call) sides() [2]*party {
 func (c *call) info(side relay.Side) (CallInfo, bool) {
 	parties := c.sides()
 	me, other := parties[side], parties[1-side]
-	if me == nil || me.person == nil || other == nil {
+	who := viewer(me) // a person, or who answered for a virtual line (activecalls.go)
+	if who == nil || other == nil {
 		return CallInfo{}, false
 	}
 	c.mu.Lock()
@@ -220,8 +225,11 @@ func (c *call) info(side relay.Side) (CallInfo, bool) {
 	if ended {
 		return CallInfo{}, false
 	}
-	info := CallInfo{CallID: c.id, OrgID: me.orgID, PersonID: me.person.ID, Personality: PersonalityOriginator,
+	info := CallInfo{CallID: c.id, OrgID: me.orgID, PersonID: who.ID, Personality: PersonalityOriginator,
 		State: CallAlerting, Created: c.start, Answered: answered, Remote: remoteOf(other)}
+	if me.line != nil {
+		info.VirtualLineID = me.line.ID
+	}
 	if side == relay.B {
 		info.Personality = PersonalityTerminator
 	}
@@ -234,6 +242,9 @@ func (c *call) info(side relay.Side) (CallInfo, bool) {
 
 // remoteOf describes the other party.
 func remoteOf(p *party) RemoteParty {
+	if r, ok := serviceRemote(p); ok { // activecalls.go
+		return r
+	}
 	if p.person == nil {
 		return RemoteParty{Name: p.name, Number: p.number, CallType: CallTypeExternal}
 	}

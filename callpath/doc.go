@@ -27,7 +27,9 @@
 //   - to a virtual line's extension or number (internal or from a trunk):
 //     every registered device of every person assigned to the line rings;
 //     the line is the recorded party, with its own settings and language
-//     (R31, R21);
+//     (R31, R21); a virtual line has no voicemail, so a call to it that
+//     nobody answers gets 480 (the assigned people's mailboxes are
+//     theirs, not the line's);
 //   - to a hunt group's: every member's devices ring at once (Webex's
 //     simultaneous policy; the others are not built); the member who
 //     answers is recorded, in the group's language (R21);
@@ -110,6 +112,10 @@
 // announcement after a transfer); the remaining party's recording goes
 // on and its SRS gets a participant update (RFC 7866 §6.3, R37), the
 // transferor's stops, a recorded target's starts at its answer (R19).
+// When the call now has a PSTN party and the compliance announcement
+// never played in it, that party hears it once if a recording's policy
+// asks for it: a PSTN target as an outbound call's, after the delay
+// (R18, R20).
 // Attended transfer (Replaces) is refused with 501.
 //
 // DTMF comes as RFC 4733 telephone-events through the relay or as SIP
@@ -128,7 +134,12 @@
 // with its own party on stream 0. policy.Decide says whether and how;
 // recording starts when the recorded party answers (R19), or when an
 // on_demand user dials the start code, and stops at hangup. When Start
-// fails, the org's failure behaviour applies (X1).
+// fails, the org's failure behaviour applies (X1). The inbound compliance
+// announcement's early media ends with 300 ms of silence, so that a phone
+// that drops its jitter buffer at answer does not cut its last words.
+// Every recording's SRS is told of the compliance announcement played in
+// the call (which, when, in which language: R22, R37), also a recording
+// decided after it played (a queue's agent, a transfer target).
 //
 // # Controls and state on the device
 //
@@ -138,7 +149,10 @@
 // the recording's state allow it, else the refusal tone (codes) or a
 // *RefusedError naming the rule (REST). Server.Calls lists the live calls,
 // one CallInfo per person, with the recording state and the controls
-// allowed now; its call id is Event.CallID.
+// allowed now; its call id is Event.CallID. A call to a virtual line is
+// listed for the person whose device answered (CallInfo.VirtualLineID),
+// with the line's recording, which that person controls; a hunt group's
+// or queue's for the member who answered.
 //
 // At each recording state change the recorded party's device gets an
 // in-dialog INFO (RFC 6086 legacy usage: no Info-Package, no body) with

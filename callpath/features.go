@@ -175,6 +175,7 @@ func (c *call) featureCompliance(snap *policy.Snapshot) *policy.Announcement {
 // through one), and the call's recording is decided again for them. A
 // virtual line stays the recorded party whoever answers (R31).
 func (c *call) answeredBy(dc *sipgo.DialogClientSession, targets []target) {
+	c.lineAnswered(dc, targets) // activecalls.go
 	f := c.callee.feature
 	if f == nil || c.callee.person != nil {
 		return

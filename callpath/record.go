@@ -96,6 +96,7 @@ type recording struct {
 	tick   *time.Ticker
 	quit   chan struct{}
 	ctl    recControl                     // state and serialised controls (control.go)
+	told   atomic.Bool                    // the SRS was told of the compliance announcement (compliance.go)
 	codecs atomic.Pointer[[2]relay.Codec] // each stream's codec, set before sess
 }
 
@@ -114,11 +115,14 @@ func (c *call) complianceBefore() *policy.Announcement {
 }
 
 // markCompliance notes that the compliance announcement played (R20: no
-// start or stop announcement after it).
-func (c *call) markCompliance() {
+// start or stop announcement after it), in which language and when it
+// began: every recording of the call tells its SRS from that (R22, R37),
+// also one whose plan was decided after it played (CompliancePlayed).
+func (c *call) markCompliance(lang string, at time.Time) {
 	c.mu.Lock()
 	c.compliance = true
-	c.complianceAt = c.s.cfg.Now()
+	c.complianceAt = at
+	c.compLang = lang
 	c.mu.Unlock()
 }
 
@@ -156,7 +160,11 @@ const (
 // toward one side; before the bridge exists only the
 // caller's leg can hear anything.
 func (c *call) play(toward relay.Side, kind, lang string) *relay.Playback {
-	pcm := c.promptPCM(kind, lang)
+	return c.playPCM(toward, kind, c.promptPCM(kind, lang))
+}
+
+// playPCM plays pcm (8 kHz; kind names it in logs) toward one side.
+func (c *call) playPCM(toward relay.Side, kind string, pcm []int16) *relay.Playback {
 	if pcm == nil {
 		return nil
 	}
@@ -259,12 +267,9 @@ func (c *call) answered() {
 				return
 			}
 		}
-		c.markCompliance()
-		at := c.s.cfg.Now()
+		c.markCompliance(comp.Language, c.s.cfg.Now())
 		for _, r := range recs {
-			if sess := r.sess.Load(); sess != nil {
-				go r.announce(sess, siprecclient.AnnounceCompliance, comp.Language, at)
-			}
+			r.announceCompliance()
 		}
 		c.playWait(context.Background(), relay.B, fileKind(comp.Kind, comp), comp.Language)
 	}()
@@ -375,9 +380,7 @@ func (r *recording) start() {
 	r.sess.Store(sess)
 	r.event(StateStarted, "")
 	s.log.Info("callpath: recording", "call", c.id, "owner", r.ownerID(), "target", sess.Target())
-	if played, at := c.compliancePlayed(); played && r.dec.Compliance != nil {
-		go r.announce(sess, siprecclient.AnnounceCompliance, r.dec.Compliance.Language, at)
-	}
+	r.announceCompliance() // R22, R37: also when it played before this plan was decided
 	if a := r.dec.Start; a != nil {
 		if played, _ := c.compliancePlayed(); !played { // R20
 			at := s.cfg.Now()

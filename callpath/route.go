@@ -34,6 +34,9 @@ type party struct {
 	feature *callrec.Feature
 	members []*callrec.Person
 	via     *callrec.Feature
+	// answerer is the person whose device answered for a virtual line
+	// (activecalls.go): the call is theirs to see and control.
+	answerer *callrec.Person
 }
 
 // aor is the party's address-of-record for SIPREC metadata.

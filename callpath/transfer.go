@@ -592,4 +592,5 @@ func (c *call) transferRecordings(from relay.Side, tp *party) {
 			go r.start()
 		}
 	}
+	c.transferCompliance(snap, from) // R18, R20: a PSTN party that never heard it
 }
