@@ -49,6 +49,7 @@ type ActiveCall struct {
 	CallID         string // the call plane's call id (events carry the same)
 	OrgID          string
 	PersonID       string // internal id of the person whose view this is
+	VirtualLineID  string // internal id of the virtual line the person answered for, or ""
 	Personality    string // originator or terminator
 	State          string // alerting or connected
 	Remote         ActiveCallParty
@@ -77,6 +78,7 @@ const (
 type callJSON struct {
 	ID                string          `json:"id" doc:"the call id, the same as the callId of recording state events"`
 	PersonID          string          `json:"personId" doc:"the person whose view of the call this is (admins list every person's)"`
+	VirtualLineID     string          `json:"virtualLineId,omitempty" doc:"callrec: the virtual line the person answered for; its recording is the one shown and controlled"`
 	Personality       string          `json:"personality" doc:"originator or terminator"`
 	State             string          `json:"state" doc:"alerting or connected"`
 	RemoteParty       remotePartyJSON `json:"remoteParty"`
@@ -106,6 +108,9 @@ func renderCall(c *ActiveCall) callJSON {
 		Created:     events.FormatTime(c.Created), RecordingState: c.RecordingState, RecordingControls: []string{}}
 	if c.Remote.PersonID != "" {
 		out.RemoteParty.PersonID = webexID(idPerson, c.Remote.PersonID)
+	}
+	if c.VirtualLineID != "" {
+		out.VirtualLineID = webexID(idVirtualLine, c.VirtualLineID)
 	}
 	if !c.Answered.IsZero() {
 		out.Answered = events.FormatTime(c.Answered)

@@ -203,7 +203,30 @@ func TestCalls_GetOne(t *testing.T) {
 			if internalID(got.PersonID) != tc.person {
 				t.Errorf("view of %s, want %s", got.PersonID, tc.person)
 			}
+			if got.VirtualLineID != "" {
+				t.Errorf("virtualLineId %q on a call that is no virtual line's", got.VirtualLineID)
+			}
 		})
+	}
+}
+
+// TestCalls_VirtualLineID: a call the person answered for a virtual line
+// names the line (R31), as a Webex id.
+func TestCalls_VirtualLineID(t *testing.T) {
+	f := newCRFixture(t)
+	withCalls(f, &fakeCalls{calls: []ActiveCall{{CallID: "call-4", OrgID: f.orgA.ID, PersonID: f.alice.ID, VirtualLineID: "line-7",
+		Personality: "terminator", State: "connected", Remote: ActiveCallParty{Number: "+4522222222", CallType: "external"},
+		Created: callT0, Answered: callT0, RecordingState: "started"}}})
+	w := f.do(crTokAlice, "GET", "/v1/telephony/calls/call-4", "")
+	if w.Code != 200 {
+		t.Fatalf("status %d %s", w.Code, w.Body)
+	}
+	var got callJSON
+	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if want := webexID(idVirtualLine, "line-7"); got.VirtualLineID != want || internalID(got.PersonID) != f.alice.ID {
+		t.Errorf("virtualLineId %q person %q, want %q for Alice", got.VirtualLineID, got.PersonID, want)
 	}
 }
 

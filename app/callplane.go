@@ -24,7 +24,7 @@ func (p *callPlane) Calls(orgID string) ([]api.ActiveCall, error) {
 	infos := s.Calls(orgID)
 	out := make([]api.ActiveCall, 0, len(infos))
 	for _, c := range infos {
-		out = append(out, api.ActiveCall{CallID: c.CallID, OrgID: c.OrgID, PersonID: c.PersonID, Personality: c.Personality,
+		out = append(out, api.ActiveCall{CallID: c.CallID, OrgID: c.OrgID, PersonID: c.PersonID, VirtualLineID: c.VirtualLineID, Personality: c.Personality,
 			State: c.State, Created: c.Created, Answered: c.Answered, RecordingState: c.RecordingState, Controls: c.Controls,
 			Remote: api.ActiveCallParty{Name: c.Remote.Name, Number: c.Remote.Number, PersonID: c.Remote.PersonID, CallType: c.Remote.CallType}})
 	}
