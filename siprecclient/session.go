@@ -767,8 +767,9 @@ func (s *Session) remoteBye(req *sip.Request, tx sip.ServerTransaction) {
 // Stop ends the session with a BYE (RFC 7866 §7.1.2) after the last
 // queued packets are sent, frees its sockets and closes Failed. Send
 // takes nothing from the moment Stop is called; what it queued before
-// still goes at its real-time pace (within Delay, bounded by ctx), so the
-// recording keeps the end of the call. It is safe to call more than once
+// still goes at its real-time pace and the BYE follows Delay after Stop
+// was called (bounded by ctx), so the recording keeps the end of the
+// call. It is safe to call more than once
 // and after a failure (then it only returns nil: there is nothing left to
 // end). On a session that was never started it only frees the sockets;
 // it must not run concurrently with Start.
@@ -781,7 +782,18 @@ func (s *Session) Stop(ctx context.Context) error {
 	for _, st := range s.streams {
 		st.state.Store(stateStopped) // Send skips from now on
 	}
+	// The call ended now; the SRS, which hears it Delay late, hears the
+	// BYE as late, after the last packet's audio (the recorder ends the
+	// file at the BYE).
 	fctx, cancel := context.WithTimeout(ctx, s.Delay()+time.Second)
+	if d := s.Delay(); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-fctx.Done():
+			t.Stop()
+		}
+	}
 	s.waitFlushed(fctx)
 	cancel()
 	var err error
