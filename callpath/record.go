@@ -7,17 +7,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/emiago/sipgo/sip"
-
 	"github.com/callrec/callrec"
 	"github.com/callrec/callrec/callpath/relay"
 	"github.com/callrec/callrec/directory"
 	"github.com/callrec/callrec/media/mix"
 	"github.com/callrec/callrec/media/prompt"
 	"github.com/callrec/callrec/policy"
-	"github.com/callrec/callrec/siprec"
 	"github.com/callrec/callrec/siprecclient"
-	"github.com/callrec/callrec/srcclaim"
 )
 
 // startTimeout bounds siprecclient.Start (every target tried, X1).
@@ -89,7 +85,8 @@ func (s *Server) decide(ctx context.Context, c *call) []plan {
 type recording struct {
 	c *call
 	plan
-	sess   atomic.Pointer[siprecclient.Session] // set while the relay may send
+	sess   atomic.Pointer[siprecclient.Session] // set once the SRS took the session
+	feed   atomic.Pointer[siprecclient.Session] // what the taps send to: the session from before its INVITE on (record_early.go)
 	mu     sync.Mutex
 	active bool // started and not stopped
 	paused bool
@@ -227,6 +224,13 @@ func (c *call) answered() {
 	if len(recs) == 0 {
 		return
 	}
+	// R19: the sessions that start at answer exist before the taps, so
+	// what is said from the answer on is kept until their SRS answers.
+	for _, r := range recs {
+		if r.dec.StartAtAnswer {
+			r.prepare()
+		}
+	}
 	br.Tap(relay.A, c.tap(relay.A, c.codecA, recs))
 	br.Tap(relay.B, c.tap(relay.B, c.codecB, recs))
 	// R25, R35: a recorded party's access codes are taken whatever the
@@ -290,7 +294,7 @@ func (c *call) tap(side relay.Side, codec relay.Codec, recs []*recording) relay.
 			if r.side == side {
 				stream = 0
 			}
-			if sess := r.sess.Load(); sess != nil && r.carries(stream, codec) {
+			if sess := r.feed.Load(); sess != nil && r.carries(stream, codec) {
 				sess.Send(stream, payload, h.Timestamp)
 			}
 		}
@@ -326,45 +330,31 @@ func (r *recording) start() {
 	c, s := r.c, r.c.s
 	r.mu.Lock()
 	if r.active || c.isEnded() {
+		idle := !r.active
 		r.mu.Unlock()
+		if idle {
+			r.discard() // prepared at answer, never to start
+		}
 		return
 	}
 	r.active = true
 	r.mu.Unlock()
-	target := r.dec.Target
-	if target == "" {
-		target = s.cfg.BuiltInTarget
-	}
-	targets := []string{target}
-	if r.dec.Backup != "" {
-		targets = append(targets, r.dec.Backup)
-	}
-	c.mu.Lock()
-	codecs := [2]relay.Codec{c.codecA, c.codecB}
-	c.mu.Unlock()
-	if r.side == relay.B {
-		codecs[0], codecs[1] = codecs[1], codecs[0]
-	}
-	r.codecs.Store(&codecs)
-	me, other, dir := r.participants()
-	cfg := siprecclient.Config{
-		Targets: targets, Transport: s.cfg.SIPRECTransport, Client: s.tcpClient, Dialogs: s.dialogs,
-		Contact: s.addr, LocalIP: s.cfg.MediaIP, Ports: s.cfg.SIPRECPorts,
-		Codecs:        [2]siprec.Format{siprecFormat(codecs[0]), siprecFormat(codecs[1])},
-		InviteTimeout: s.cfg.SRSInviteTimeout, Logger: s.log,
-	}
-	if r.dec.Target == "" && len(s.cfg.OrgClaimKey) > 0 {
-		// The built-in recorder learns the org from a signed claim: the
-		// session comes from an address it would bind to the default org.
-		org := r.orgID()
-		cfg.Headers = func(callID string) []sip.Header {
-			return []sip.Header{sip.NewHeader(srcclaim.Header, srcclaim.Sign(s.cfg.OrgClaimKey, org, callID))}
+	sess := r.feed.Load()
+	if sess == nil {
+		var err error
+		if sess, err = r.open(); err != nil {
+			r.mu.Lock()
+			r.active = false
+			r.mu.Unlock()
+			r.failed(err)
+			return
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-	sess, err := siprecclient.Start(ctx, cfg, siprecclient.CallInfo{CallID: c.id, Recorded: me, Other: other, Direction: dir, Start: c.start})
+	err := sess.Start(ctx)
 	cancel()
 	if err != nil {
+		r.feed.CompareAndSwap(sess, nil) // its backlog is dropped (X1)
 		r.mu.Lock()
 		r.active = false
 		r.mu.Unlock()
@@ -375,6 +365,7 @@ func (r *recording) start() {
 		sctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
 		_ = sess.Stop(sctx)
 		cancel()
+		r.feed.CompareAndSwap(sess, nil)
 		return
 	}
 	r.sess.Store(sess)
@@ -394,6 +385,7 @@ func (r *recording) start() {
 		case err, ok := <-sess.Failed():
 			if ok && err != nil {
 				r.sess.Store(nil)
+				r.feed.CompareAndSwap(sess, nil)
 				r.stopRepeat()
 				r.mu.Lock()
 				r.active = false
@@ -495,6 +487,7 @@ func (r *recording) stop(ctx context.Context) {
 	if sess == nil {
 		return
 	}
+	r.feed.CompareAndSwap(sess, nil)
 	if err := sess.Stop(ctx); err != nil && !errors.Is(err, siprecclient.ErrStopped) {
 		r.c.s.log.Debug("callpath: stop recording", "call", r.c.id, "err", err)
 	}

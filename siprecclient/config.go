@@ -1,6 +1,6 @@
 // Package siprecclient is the SIPREC recording client (SRC, RFC 7866) of
 // callrec's call plane. The B2BUA opens one recording session (RS) per
-// recorded party with Start once that party has answered (R19); the session
+// recorded party once that party has answered (R19); the session
 // forks two sendonly streams to the provider's SRS (R36): stream 0 carries
 // what the recorded party says, stream 1 what the other side says. It sends
 // RFC 7865 metadata naming the participants, the recorded party (callrec's
@@ -13,8 +13,15 @@
 // Media enters through Session.Send from the relay's tap: Send copies the
 // payload into a per-stream ring and returns at once; one sender goroutine
 // per session packetises it with the session's own SSRC and sequence
-// numbers and sends it as soon as it arrives (no pacing, no jitter buffer,
-// R38). When the SRS is slow or gone, packets are dropped and counted.
+// numbers and sends it (no jitter buffer, R38). The session exists from
+// the recorded party's answer (New, R19), before its SRS answers (Start):
+// meanwhile Send keeps a backlog of up to BacklogLimit per stream, so no
+// audio after the answer is lost. Once the SRS answered, every packet
+// leaves the same constant delay after its Send (the time the SRS took;
+// zero when nothing was waiting): the backlog first, live packets behind
+// it, at the real-time pace an SRS that places audio by arrival expects,
+// both streams aligned. When the SRS is slow or gone mid-call, packets are
+// dropped and counted.
 //
 // The package must never block, delay or alter the call it records: no
 // method the relay calls waits on the network, a failed or stopped

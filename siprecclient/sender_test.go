@@ -65,7 +65,7 @@ func TestSenderPacketises(t *testing.T) {
 	st, rx := loopStream(t, route{pt: 0}, pcmu)
 	frames := pcmuTone(recordedHz, 4)
 	for i, f := range frames {
-		if !st.push(f, uint32(1000+i*160)) {
+		if q, _ := st.push(f, uint32(1000+i*160), 0); !q {
 			t.Fatalf("packet %d not queued", i)
 		}
 	}
@@ -87,6 +87,9 @@ func TestSenderPacketises(t *testing.T) {
 	}
 }
 
+// ringFits is how many 160-byte payloads a ring holds.
+const ringFits = min(ringSlots, arenaBytes/160)
+
 func TestSenderDropsAndSkips(t *testing.T) {
 	cases := []struct {
 		name                string
@@ -96,7 +99,8 @@ func TestSenderDropsAndSkips(t *testing.T) {
 		sent, dropped, skip uint64
 		oversize            uint64
 	}{
-		{"a full ring drops, never waits", stateSending, make([]byte, 160), ringSlots + 5, ringSlots, 5, 0, 0},
+		{"a full ring drops, never waits", stateSending, make([]byte, 160), ringFits + 5, ringFits, 5, 0, 0},
+		{"small packets fill the slots first", stateSending, make([]byte, 20), ringSlots + 3, ringSlots, 3, 0, 0},
 		{"paused skips", statePaused, make([]byte, 160), 3, 0, 0, 3, 0},
 		{"stopped skips", stateStopped, make([]byte, 160), 3, 0, 0, 3, 0},
 		{"oversize payload refused", stateSending, make([]byte, MaxPayload+1), 2, 0, 0, 0, 2},
@@ -107,7 +111,7 @@ func TestSenderDropsAndSkips(t *testing.T) {
 			st, rx := loopStream(t, route{pt: 0}, pcmu)
 			st.state.Store(c.state)
 			for i := range c.n {
-				st.push(c.payload, uint32(i*160))
+				st.push(c.payload, uint32(i*160), 0)
 			}
 			st.drain()
 			if c.sent > 0 {
@@ -139,7 +143,7 @@ func TestSenderTranscodes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st.push(payload, uint32(i*160)) // G.722's RTP clock is 8 kHz (RFC 3551 §4.5.2)
+		st.push(payload, uint32(i*160), 0) // G.722's RTP clock is 8 kHz (RFC 3551 §4.5.2)
 		st.drain()
 	}
 	got := receive(t, rx, n)

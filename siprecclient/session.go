@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net/netip"
 	"strings"
@@ -33,6 +34,9 @@ var (
 	// ErrStopped is returned by methods called after Stop or after the
 	// session failed.
 	ErrStopped = errors.New("siprecclient: recording session has ended")
+	// ErrNotStarted is returned by Pause and Resume before Start
+	// succeeded: a recording is paused only once it has started.
+	ErrNotStarted = errors.New("siprecclient: recording session has not started")
 )
 
 // RefusedError is a target's non-2xx final answer to the INVITE, or to an
@@ -59,6 +63,12 @@ type Session struct {
 	wake    chan struct{}
 	stop    chan struct{}
 	done    chan struct{} // closed when the sender goroutine has returned
+	idle    chan struct{} // the sender found both rings empty (waitFlushed)
+	epoch   time.Time     // origin of the queue times (monotonic clock)
+	delay   atomic.Int64  // ns each packet waits after Send; fixed at start
+	started atomic.Bool   // Start was called
+	running atomic.Bool   // Start succeeded: the sender runs
+	hold    atomic.Bool   // a pause is signalled: queued packets are discarded
 
 	// Fixed once Start returns.
 	callID    string
@@ -81,15 +91,27 @@ type Session struct {
 	failOnce sync.Once
 }
 
-// Start opens a recording session for call: an INVITE with Require:
-// siprec, a +sip.src Contact, and a multipart body of the SDP offer and the
-// complete RFC 7865 metadata (RFC 7866 §6.1, §8.1, §9) to each of
-// cfg.Targets in turn until one answers 2xx with usable SDP (X1: the
-// backup is tried before failing). The B2BUA calls it when the recorded
-// party answers (R19). On success the streams are ready for Send; on
-// failure no socket or dialog is left behind and the error lists what
-// every target did.
+// Start opens a recording session for call: New, then Session.Start.
+// On failure no socket or dialog is left behind.
 func Start(ctx context.Context, cfg Config, call CallInfo) (*Session, error) {
+	s, err := New(cfg, call)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Start(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// New prepares a recording session for call without contacting the SRS:
+// it takes the two RTP sockets, and from now on Send keeps the packets it
+// is given (at most BacklogLimit of them per stream, the oldest dropped
+// first) until Start has the SRS's answer. The B2BUA calls it when the
+// recorded party answers (R19), so that the audio from the answer on
+// reaches the recording however long the SRS takes to answer. A session
+// that is never started must be stopped (Stop) to free its sockets.
+func New(cfg Config, call CallInfo) (*Session, error) {
 	cfg, err := normalise(cfg)
 	if err != nil {
 		return nil, err
@@ -100,6 +122,8 @@ func Start(ctx context.Context, cfg Config, call CallInfo) (*Session, error) {
 		wake:    make(chan struct{}, 1),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
+		idle:    make(chan struct{}, 1),
+		epoch:   time.Now(),
 		failed:  make(chan error, 1),
 		model:   newModel(call),
 		sdpSess: rand.Uint64() >> 1,
@@ -112,16 +136,39 @@ func Start(ctx context.Context, cfg Config, call CallInfo) (*Session, error) {
 			s.releasePorts()
 			return nil, fmt.Errorf("siprecclient: RTP socket for stream %d: %w", k, err)
 		}
-		s.streams[k] = newStream(conn)
+		st := newStream(conn)
+		st.ring.live = false // no sender until the SRS answers: keep a backlog
+		s.streams[k] = st
+	}
+	return s, nil
+}
+
+// Start sends the session's INVITE with Require: siprec, a +sip.src
+// Contact, and a multipart body of the SDP offer and the complete RFC 7865
+// metadata (RFC 7866 §6.1, §8.1, §9) to each of the Config's Targets in
+// turn until one answers 2xx with usable SDP (X1: the backup is tried
+// before failing). On success the sender starts: the backlog Send kept
+// since New goes first, then live packets behind it, every packet paced
+// by the same constant delay (see Delay). On failure the backlog is
+// dropped, the sockets are freed, the session is ended and the error
+// lists what every target did. Start may be called once.
+func (s *Session) Start(ctx context.Context) error {
+	if s.ended.Load() {
+		return ErrStopped
+	}
+	if !s.started.CompareAndSwap(false, true) {
+		return errors.New("siprecclient: Start called twice")
 	}
 	var errs []error
-	for _, target := range cfg.Targets {
+	for _, target := range s.cfg.Targets {
 		err := s.try(ctx, target)
 		if err == nil {
+			s.goLive()
+			s.running.Store(true)
 			go s.run()
 			s.log.Info("recording session started", "target", target, "call_id", s.callID, "transport", s.transport,
-				"stream0", s.streams[0].route.dst, "stream1", s.streams[1].route.dst)
-			return s, nil
+				"stream0", s.streams[0].route.dst, "stream1", s.streams[1].route.dst, "delay", s.Delay())
+			return nil
 		}
 		s.log.Warn("SRS target failed", "target", target, "err", err)
 		errs = append(errs, err)
@@ -129,9 +176,63 @@ func Start(ctx context.Context, cfg Config, call CallInfo) (*Session, error) {
 			break
 		}
 	}
-	s.releasePorts()
-	return nil, fmt.Errorf("siprecclient: no SRS took the recording session: %w", errors.Join(errs...))
+	s.abandon()
+	return fmt.Errorf("siprecclient: no SRS took the recording session: %w", errors.Join(errs...))
 }
+
+// goLive hands the backlog to the sender. The session's delay is the age
+// of the oldest packet still kept, so that it is sent at once; every
+// later packet of either stream is sent as long after its Send, which
+// keeps the streams' pacing real-time and the two streams aligned: an SRS
+// that places audio by arrival (callrec's recorder anchors RTP timestamps
+// to arrival times and follows drift from the least-delayed packets,
+// media/mix) sees an ordinary stream that started a little late, not a
+// burst whose timestamps run ahead of the clock. RTP timestamps stay the
+// relay's, continuous (RFC 3550 §5.1).
+func (s *Session) goLive() {
+	for _, st := range s.streams {
+		st.ring.mu.Lock()
+	}
+	now := s.now()
+	oldest, any := now, false
+	for _, st := range s.streams {
+		r := &st.ring
+		st.expire(r.head.Load(), r.tail.Load(), now)
+		if at, ok := st.oldest(); ok && (!any || at < oldest) {
+			oldest, any = at, true
+		}
+	}
+	s.delay.Store(now - oldest)
+	for _, st := range s.streams {
+		st.ring.live = true
+		st.ring.mu.Unlock()
+	}
+}
+
+// abandon ends a session that no SRS took: the backlog and the sockets
+// go, Send skips from now on.
+func (s *Session) abandon() {
+	if !s.ended.CompareAndSwap(false, true) {
+		return
+	}
+	for _, st := range s.streams {
+		st.state.Store(stateStopped)
+		st.ring.mu.Lock()
+		st.skipped.Add(st.ring.tail.Load() - st.ring.head.Load())
+		st.ring.head.Store(st.ring.tail.Load())
+		st.ring.mu.Unlock()
+	}
+	s.releasePorts()
+}
+
+// now is the time since the session's epoch on the monotonic clock (no
+// system call: the vDSO reads it).
+func (s *Session) now() int64 { return int64(time.Since(s.epoch)) }
+
+// Delay is how long after its Send each packet goes to the SRS: the time
+// the SRS took to answer (at most BacklogLimit), zero when nothing was
+// sent before it answered.
+func (s *Session) Delay() time.Duration { return time.Duration(s.delay.Load()) }
 
 func (s *Session) releasePorts() {
 	for _, st := range s.streams {
@@ -338,20 +439,57 @@ func remoteTarget(dlg *sipgo.DialogClientSession, fallback sip.Uri) sip.Uri {
 }
 
 // run is the session's sender goroutine: it sends each stream's queued
-// packets as soon as Send signals them, with no pacing (R38).
+// packets when they are due (Send's time plus the session's delay; at
+// once when the delay is zero, R38) and sleeps on a timer for the next
+// one, or until Send queues into an empty ring.
 func (s *Session) run() {
 	defer close(s.done)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	delay := s.delay.Load()
 	for {
-		select {
-		case <-s.wake:
-		case <-s.stop:
-			return
-		}
+		now := s.now()
+		hold := s.hold.Load()
+		var next int64
+		more := false
 		for _, st := range s.streams {
 			if st.remark.Swap(false) {
 				st.marker = true
 			}
-			st.drain()
+			if n, ok := st.sendDue(now, delay, hold); ok && (!more || n < next) {
+				next, more = n, true
+			}
+		}
+		var tc <-chan time.Time
+		if more {
+			timer.Reset(time.Duration(next - now))
+			tc = timer.C
+		} else {
+			select {
+			case s.idle <- struct{}{}:
+			default:
+			}
+		}
+		select {
+		case <-s.wake:
+		case <-tc:
+		case <-s.stop:
+			timer.Stop()
+			return
+		}
+	}
+}
+
+// waitFlushed waits until the sender has sent (or discarded) every queued
+// packet, the sender has returned, or ctx ends.
+func (s *Session) waitFlushed(ctx context.Context) {
+	for !s.streams[0].empty() || !s.streams[1].empty() {
+		select {
+		case <-s.idle:
+		case <-s.done:
+			return
+		case <-ctx.Done():
+			return
 		}
 	}
 }
@@ -360,13 +498,16 @@ func (s *Session) run() {
 // other side) with the relay's RTP timestamp ts, in the clock of the
 // stream's Config.Codecs entry. It never blocks and never allocates: when
 // the stream is paused or stopped the packet is skipped, when the sender
-// is behind it is dropped; both are counted (Stats). The payload is
+// is behind it is dropped; both are counted (Stats). Before the SRS
+// answered the packet is kept in the backlog (New). The payload is
 // copied, so the caller may reuse it at once. A nil Session ignores Send.
 func (s *Session) Send(stream int, payload []byte, ts uint32) {
 	if s == nil || stream < 0 || stream >= len(s.streams) {
 		return
 	}
-	if s.streams[stream].push(payload, ts) {
+	// With a delay the sender sleeps until the oldest packet is due; a
+	// packet into a non-empty ring cannot be due before it.
+	if queued, first := s.streams[stream].push(payload, ts, s.now()); queued && (first || s.delay.Load() == 0) {
 		select {
 		case s.wake <- struct{}{}:
 		default:
@@ -410,11 +551,14 @@ func (s *Session) shutdown(flush bool) {
 	if !s.ended.CompareAndSwap(false, true) {
 		return
 	}
-	close(s.stop)
-	<-s.done
+	if s.running.Load() {
+		close(s.stop)
+		<-s.done
+	}
 	for _, st := range s.streams {
-		if flush {
-			st.drain() // the sender has returned: this goroutine is the consumer now
+		if flush && s.running.Load() {
+			// The sender has returned: this goroutine is the consumer now.
+			st.sendDue(math.MaxInt64, 0, s.hold.Load())
 		}
 		st.state.Store(stateStopped)
 	}
@@ -441,16 +585,25 @@ func (s *Session) dialog() (*sipgo.DialogClientSession, sip.ContactHeader) {
 	return s.dlg, s.contact
 }
 
-// Pause stops sending at once, then tells the SRS with an a=inactive
-// re-INVITE (RFC 7866 §8.1.2; siprec-interop.md §3.3: media stops before
-// the pause is signalled). The SRS keeps the paused span as silence. An
+// Pause stops taking packets at once, lets the sender send those Send
+// queued before (they are within the session's delay, Delay: what was
+// said before the pause is recorded), then tells the SRS with an
+// a=inactive re-INVITE (RFC 7866 §8.1.2; siprec-interop.md §3.3: media
+// stops before the pause is signalled; if ctx ends first, what is still
+// queued is discarded). The SRS keeps the paused span as silence. An
 // error means the SRS did not take the re-INVITE; the session stays
-// paused, and when the SRS is gone it also fails.
+// paused, and when the SRS is gone it also fails. Before Start succeeded
+// it returns ErrNotStarted.
 func (s *Session) Pause(ctx context.Context) error {
 	if s.ended.Load() {
 		return ErrStopped
 	}
+	if !s.running.Load() {
+		return ErrNotStarted
+	}
 	s.setPaused(true)
+	s.waitFlushed(ctx)
+	s.hold.Store(true)
 	return s.reinvite(ctx, dirInactive)
 }
 
@@ -460,9 +613,13 @@ func (s *Session) Resume(ctx context.Context) error {
 	if s.ended.Load() {
 		return ErrStopped
 	}
+	if !s.running.Load() {
+		return ErrNotStarted
+	}
 	if err := s.reinvite(ctx, dirSendOnly); err != nil {
 		return err
 	}
+	s.hold.Store(false)
 	s.setPaused(false)
 	return nil
 }
@@ -608,10 +765,37 @@ func (s *Session) remoteBye(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 // Stop ends the session with a BYE (RFC 7866 §7.1.2) after the last
-// queued packets are sent, frees its sockets and closes Failed. It is
-// safe to call more than once and after a failure (then it only returns
-// nil: there is nothing left to end).
+// queued packets are sent, frees its sockets and closes Failed. Send
+// takes nothing from the moment Stop is called; what it queued before
+// still goes at its real-time pace and the BYE follows Delay after Stop
+// was called (bounded by ctx), so the recording keeps the end of the
+// call. It is safe to call more than once
+// and after a failure (then it only returns nil: there is nothing left to
+// end). On a session that was never started it only frees the sockets;
+// it must not run concurrently with Start.
 func (s *Session) Stop(ctx context.Context) error {
+	if !s.running.Load() {
+		s.abandon()
+		s.failOnce.Do(func() { close(s.failed) })
+		return nil
+	}
+	for _, st := range s.streams {
+		st.state.Store(stateStopped) // Send skips from now on
+	}
+	// The call ended now; the SRS, which hears it Delay late, hears the
+	// BYE as late, after the last packet's audio (the recorder ends the
+	// file at the BYE).
+	fctx, cancel := context.WithTimeout(ctx, s.Delay()+time.Second)
+	if d := s.Delay(); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-fctx.Done():
+			t.Stop()
+		}
+	}
+	s.waitFlushed(fctx)
+	cancel()
 	var err error
 	s.failOnce.Do(func() {
 		s.shutdown(true)
