@@ -219,6 +219,7 @@ type recordingJSON struct {
 	DurationSeconds float64   `json:"durationSeconds"`
 	SizeBytes       int64     `json:"sizeBytes"`
 	OwnerType       string    `json:"ownerType"`
+	OwnerID         string    `json:"ownerId"`
 	TimeRecorded    time.Time `json:"timeRecorded"`
 	Links           struct {
 		Audio string `json:"audioDownloadLink"`

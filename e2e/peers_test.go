@@ -137,9 +137,23 @@ func trunkPeer(t *testing.T, name, number string, port int, hz float64, dial str
 }
 
 // sendDigits makes the phone send code as RFC 4733 telephone-events in
-// its current call (baresip's sndcode command through ctrl_tcp, whose
-// messages are netstrings of JSON).
+// its current call (baresip's sndcode command).
 func (p *phone) sendDigits(code string) {
+	p.t.Helper()
+	p.command("sndcode", code)
+}
+
+// transfer makes the phone transfer its current call blindly to uri
+// (baresip 1.0 menu's transfer command: a REFER, RFC 3515).
+func (p *phone) transfer(uri string) {
+	p.t.Helper()
+	p.command("transfer", uri)
+}
+
+// command runs one of baresip's menu commands with params through its
+// ctrl_tcp socket, whose messages are netstrings of JSON, and fails the
+// test when baresip refuses it.
+func (p *phone) command(name, params string) {
 	p.t.Helper()
 	conn, err := net.DialTimeout("tcp", p.ctrl, 5*time.Second)
 	if err != nil {
@@ -147,7 +161,7 @@ func (p *phone) sendDigits(code string) {
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
-	body, _ := json.Marshal(map[string]string{"command": "sndcode", "params": code, "token": "e2e"})
+	body, _ := json.Marshal(map[string]string{"command": name, "params": params, "token": "e2e"})
 	if _, err := fmt.Fprintf(conn, "%d:%s,", len(body), body); err != nil {
 		p.t.Fatalf("%s: ctrl_tcp: %v", p.name, err)
 	}
@@ -155,7 +169,7 @@ func (p *phone) sendDigits(code string) {
 	for {
 		msg, err := readNetstring(r)
 		if err != nil {
-			p.t.Fatalf("%s: ctrl_tcp answer to sndcode %s: %v", p.name, code, err)
+			p.t.Fatalf("%s: ctrl_tcp answer to %s %s: %v", p.name, name, params, err)
 		}
 		var m struct {
 			Response bool   `json:"response"`
@@ -169,7 +183,7 @@ func (p *phone) sendDigits(code string) {
 			continue // an event
 		}
 		if !m.OK {
-			p.t.Fatalf("%s: sndcode %s refused: %s", p.name, code, m.Data)
+			p.t.Fatalf("%s: %s %s refused: %s", p.name, name, params, m.Data)
 		}
 		return
 	}
