@@ -39,6 +39,10 @@ func (c *call) attendant(ctx context.Context, orig *sip.Request) {
 		return
 	}
 	digits := make(chan string, 32)
+	// The menu digits are callrec's: held whole, so that the end packets
+	// of the last one, still arriving when the target answers, never
+	// reach it (the leg remembers the held event across bridges).
+	br.HoldDigits(func(side relay.Side, _ string) bool { return side == relay.A })
 	br.OnDigit(func(side relay.Side, d string) {
 		if side != relay.A {
 			return

@@ -59,12 +59,16 @@ type direction struct {
 	swallow  atomic.Bool
 	mute     atomic.Bool // hold: nothing from this side is relayed (hold.go)
 
-	pass             bool  // same codec: no transcoding
-	inPT, outPT      uint8 // audio payload types
-	inEvPT, outEvPT  uint8 // telephone-event payload types, 0 = none
-	outClock         int
-	tc               *transcoder // when !pass
-	hdr              [12]byte    // the original header while it is rewritten
+	pass            bool  // same codec: no transcoding
+	inPT, outPT     uint8 // audio payload types
+	inEvPT, outEvPT uint8 // telephone-event payload types, 0 = none
+	outClock        int
+	tc              *transcoder // when !pass
+	hdr             [12]byte    // the original header while it is rewritten
+}
+
+// eventState tracks the RFC 4733 events a leg receives (Leg.ev).
+type eventState struct {
 	haveEv           bool
 	lastEvTS, lastEv uint32 // timestamp and SSRC of the last event reported
 	haveCur          bool
@@ -269,19 +273,20 @@ func (d *direction) event(h *mix.Header, payload, pkt []byte, now time.Time) boo
 		d.from.st.dropped.Add(1)
 		return false
 	}
-	if !d.haveCur || h.Timestamp != d.curTS || h.SSRC != d.curSSRC {
-		d.haveCur, d.curTS, d.curSSRC, d.curHeld = true, h.Timestamp, h.SSRC, false
+	st := &d.from.ev
+	if !st.haveCur || h.Timestamp != st.curTS || h.SSRC != st.curSSRC {
+		st.haveCur, st.curTS, st.curSSRC, st.curHeld = true, h.Timestamp, h.SSRC, false
 		if fn := d.b.hold.Load(); fn != nil {
-			d.curHeld = (*fn)(d.side, mix.DigitName(ev.Event))
+			st.curHeld = (*fn)(d.side, mix.DigitName(ev.Event))
 		}
 	}
-	if ev.End && (!d.haveEv || h.Timestamp != d.lastEvTS || h.SSRC != d.lastEv) {
-		d.haveEv, d.lastEvTS, d.lastEv = true, h.Timestamp, h.SSRC
+	if ev.End && (!st.haveEv || h.Timestamp != st.lastEvTS || h.SSRC != st.lastEv) {
+		st.haveEv, st.lastEvTS, st.lastEv = true, h.Timestamp, h.SSRC
 		if fn := d.b.digit.Load(); fn != nil {
 			(*fn)(d.side, mix.DigitName(ev.Event))
 		}
 	}
-	if d.curHeld || d.swallow.Load() {
+	if st.curHeld || d.swallow.Load() {
 		d.from.st.swall.Add(1)
 		return false
 	}

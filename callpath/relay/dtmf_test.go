@@ -154,3 +154,43 @@ func TestR35_HoldDigitsHoldsWholeEvents(t *testing.T) {
 		t.Fatalf("HoldFunc asked for %s, want once per event", got)
 	}
 }
+
+// An event held on one bridge stays held when a new bridge takes the legs
+// before its end packets arrive (an auto attendant connecting the caller
+// right after the menu digit, RFC 4733 §2.5.1.4: the end packet is sent
+// three times): the other party gets none of its packets.
+func TestR35_EventHeldAcrossBridges(t *testing.T) {
+	cb := pcmu
+	cb.EventPT = 96
+	f := newCall(t, pcmu, cb)
+	f.br.HoldDigits(func(s Side, _ string) bool { return s == A })
+	seq := uint16(500)
+	for i := range 3 { // the digit's first packets, not yet ended
+		dur := uint16(160 * (i + 1))
+		f.ea.send(f.la.LocalRTP(), rtpPacket(101, i == 0, seq, 16000, 0xd7, []byte{1, 10, byte(dur >> 8), byte(dur)}))
+		seq++
+	}
+	waitFor(t, "the first packets swallowed", func() bool { return f.la.Stats().Swallowed == 3 })
+	f.br.Detach()
+	br2, err := NewBridge(f.la, f.lb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	digits := make(chan string, 4)
+	br2.OnDigit(func(_ Side, d string) { digits <- d })
+	for range 3 { // the three end packets, after the new bridge took over
+		f.ea.send(f.la.LocalRTP(), rtpPacket(101, false, seq, 16000, 0xd7, []byte{1, 0x80 | 10, 2, 128}))
+		seq++
+	}
+	f.ea.send(f.la.LocalRTP(), rtpPacket(0, false, seq, 17000, 0xd7, []byte("audio")))
+	b := recvOn(t, f.eb.rtp, time.Second)
+	if pt := b[1] & 0x7f; pt != 0 {
+		t.Fatalf("B got payload type %d first, want the audio (0): the held event leaked", pt)
+	}
+	if s := f.la.Stats(); s.Swallowed != 6 {
+		t.Fatalf("Swallowed = %d, want the event's 6 packets", s.Swallowed)
+	}
+	if got := collectDigits(t, digits, 1); got != "1" {
+		t.Fatalf("digits %q, want the 1 reported once", got)
+	}
+}

@@ -172,6 +172,13 @@ type Leg struct {
 	rtcpLatch atomic.Pointer[latch]
 	codec     atomic.Pointer[Codec]
 	sink      atomic.Pointer[direction] // the bridge direction this leg feeds
+	// ev is the telephone-event state of what this leg receives, used
+	// only by the leg's reader (direction.event). It belongs to the leg,
+	// not to a bridge, so that an event that began on one bridge is still
+	// held, and reported once, when a new bridge takes the leg mid-event
+	// (an auto attendant connecting the caller while the end packets of
+	// the menu digit still arrive, RFC 4733 §2.5.1.4).
+	ev eventState
 
 	mu     sync.Mutex // guards out, play and closed
 	out    outState
