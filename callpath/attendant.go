@@ -29,13 +29,8 @@ const digitTimeout = 3 * time.Second
 // greeting once; the second time the caller is released.
 func (c *call) attendant(ctx context.Context, orig *sip.Request) {
 	aa := c.callee.feature
-	lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
-	lang := c.s.featureLanguage(lctx, c.callee.orgID, policy.Call{Inbound: true, PSTN: c.kind == inbound, Feature: aa})
-	cancel()
-	br, err := c.answerSelf()
-	if err != nil {
-		c.s.log.Info("callpath: auto attendant: caller did not take the answer", "call", c.id, "err", err)
-		c.hangup(relay.A, "no ACK")
+	br, lang, ok := c.answerFeature(ctx, "auto attendant")
+	if !ok {
 		return
 	}
 	digits := make(chan string, 32)

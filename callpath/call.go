@@ -109,12 +109,8 @@ func callIDOf(req *sip.Request) string {
 // a call's is a session refresh or a new offer (reoffer: hold, resume,
 // codec change, RFC 3264 §8), anything else 481.
 func (s *Server) reinvite(req *sip.Request, tx sip.ServerTransaction) {
-	if s.dialogs.Handle(req, tx) {
-		return
-	}
-	c, side, ok := s.findCall(req)
+	c, side, ok := s.callOfRequest(req, tx)
 	if !ok {
-		respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
 		return
 	}
 	c.reoffer(side, req, tx)

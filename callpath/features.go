@@ -244,6 +244,23 @@ func (c *call) runFeature(ctx context.Context, orig *sip.Request) bool {
 	return false // hunt group: rung like a person, members in parallel
 }
 
+// answerFeature answers a call to a queue or an auto attendant (what,
+// for the log) and returns its bridge and the feature's language (R21);
+// ok is false when the caller did not take the answer (the call is then
+// ended).
+func (c *call) answerFeature(ctx context.Context, what string) (*relay.Bridge, string, bool) {
+	lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+	lang := c.s.featureLanguage(lctx, c.callee.orgID, policy.Call{Inbound: true, PSTN: c.kind == inbound, Feature: c.callee.feature})
+	cancel()
+	br, err := c.answerSelf()
+	if err != nil {
+		c.s.log.Info("callpath: "+what+": caller did not take the answer", "call", c.id, "err", err)
+		c.hangup(relay.A, "no ACK")
+		return nil, "", false
+	}
+	return br, lang, true
+}
+
 // answerSelf answers the caller with our SDP, callrec itself being the
 // other party: the caller's leg is bridged to the callee leg, which has
 // no peer yet, so that prompts, taps and digits work as in a call; what

@@ -9,7 +9,6 @@ import (
 
 	"github.com/callrec/callrec/callpath/relay"
 	"github.com/callrec/callrec/media/prompt"
-	"github.com/callrec/callrec/policy"
 )
 
 // queueGap is the silence between two plays of the queue prompt.
@@ -26,13 +25,8 @@ const queueGap = 3 * time.Second
 // the queue's language (answeredBy). No agent within RingTimeout: the
 // caller is released.
 func (c *call) queue(ctx context.Context, orig *sip.Request) {
-	f := c.callee.feature
-	lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
-	lang := c.s.featureLanguage(lctx, c.callee.orgID, policy.Call{Inbound: true, PSTN: c.kind == inbound, Feature: f})
-	cancel()
-	if _, err := c.answerSelf(); err != nil {
-		c.s.log.Info("callpath: queue: caller did not take the answer", "call", c.id, "err", err)
-		c.hangup(relay.A, "no ACK")
+	_, lang, ok := c.answerFeature(ctx, "queue")
+	if !ok {
 		return
 	}
 	hold := c.holdMusic(prompt.Queue, lang, queueGap)

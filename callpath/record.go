@@ -231,18 +231,7 @@ func (c *call) answered() {
 			r.prepare()
 		}
 	}
-	br.Tap(relay.A, c.tap(relay.A, c.codecA, recs))
-	br.Tap(relay.B, c.tap(relay.B, c.codecB, recs))
-	// R25, R35: a recorded party's access codes are taken whatever the
-	// mode, so that a code the mode does not offer gets the refusal tone.
-	controls := false
-	for _, r := range recs {
-		controls = controls || len(codesOf(r.dec.AccessCodes)) > 0
-	}
-	if controls {
-		br.HoldDigits(c.holdDigit)
-		br.OnDigit(c.digit)
-	}
+	c.hook(br)
 	var comp *policy.Announcement
 	for _, r := range recs {
 		if a := r.dec.Compliance; a != nil && a.When == policy.AfterAnswer {

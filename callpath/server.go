@@ -386,6 +386,21 @@ func (s *Server) handleAck(req *sip.Request, tx sip.ServerTransaction) {
 	}
 }
 
+// callOfRequest returns the call an in-dialog request belongs to and the
+// side that sent it. Requests of SIPREC recording sessions go to the
+// SIPREC client, those of no known dialog get 481 (RFC 3261 §12.2.2);
+// ok is false in both cases: the request is answered.
+func (s *Server) callOfRequest(req *sip.Request, tx sip.ServerTransaction) (*call, relay.Side, bool) {
+	if s.dialogs.Handle(req, tx) {
+		return nil, 0, false
+	}
+	c, side, ok := s.findCall(req)
+	if !ok {
+		respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+	}
+	return c, side, ok
+}
+
 func (s *Server) handleBye(req *sip.Request, tx sip.ServerTransaction) {
 	if s.dialogs.Handle(req, tx) || s.departedBye(req, tx) {
 		return

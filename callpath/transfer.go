@@ -176,12 +176,8 @@ func parseReferTo(v string) (string, error) {
 // transferee) be connected to the Refer-To target. It is answered 202 and
 // carried out by transfer.
 func (s *Server) handleRefer(req *sip.Request, tx sip.ServerTransaction) {
-	if s.dialogs.Handle(req, tx) {
-		return
-	}
-	c, side, ok := s.findCall(req)
+	c, side, ok := s.callOfRequest(req, tx)
 	if !ok {
-		respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
 		return
 	}
 	h := req.GetHeader("Refer-To")
@@ -469,7 +465,9 @@ func (c *call) switchTo(from relay.Side, tp *party, dc *sipgo.DialogClientSessio
 }
 
 // hook sets the relay taps of the call's recordings and the access-code
-// handlers on bridge br (a new bridge after a transfer).
+// handlers on bridge br: at answer, and on a new bridge after a transfer.
+// R25, R35: a recorded party's access codes are taken whatever the mode,
+// so that a code the mode does not offer gets the refusal tone.
 func (c *call) hook(br *relay.Bridge) {
 	c.mu.Lock()
 	recs := c.recs

@@ -39,14 +39,7 @@ func (m *model) holdExtensions(b *strings.Builder) {
 // §6.1) that carries it with the session's other extensions.
 func (m *model) held(state string, by int, at time.Time) []byte {
 	m.holds = append(m.holds, holdChange{state: state, by: by, at: at})
-	var b strings.Builder
-	b.WriteString(header)
-	b.WriteString("  <datamode>partial</datamode>\n")
-	fmt.Fprintf(&b, "  <session session_id=\"%s\">\n", esc(m.session))
-	m.sessionExtensions(&b)
-	b.WriteString("  </session>\n")
-	b.WriteString("</recording>\n")
-	return []byte(b.String())
+	return m.sessionUpdate()
 }
 
 // Hold tells the SRS that the recorded call was put on hold (held true)

@@ -157,6 +157,12 @@ func (m *model) complete(now time.Time) []byte {
 // (RFC 7865 §6.1 datamode partial) that tells the SRS (R22, R37).
 func (m *model) announced(kind, lang string, at time.Time) []byte {
 	m.announcements = append(m.announcements, announcement{kind: kind, lang: lang, at: at})
+	return m.sessionUpdate()
+}
+
+// sessionUpdate is the partial update (RFC 7865 §6.1) of the session's
+// extensions alone: announcements and hold changes so far.
+func (m *model) sessionUpdate() []byte {
 	var b strings.Builder
 	b.WriteString(header)
 	b.WriteString("  <datamode>partial</datamode>\n")
