@@ -144,11 +144,7 @@ func (c config) maxCallsOfRun() int {
 func run(args []string, stdout, stderr io.Writer) int {
 	cfg, err := parseFlags(args, stderr)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintln(stderr, "callload:", err)
-		return 2
+		return benchkit.FlagExit(stderr, "callload", err)
 	}
 	if cfg.cpuProfile != "" {
 		f, err := os.Create(cfg.cpuProfile)

@@ -198,10 +198,7 @@ func (s *summary) passed() bool {
 	if s.Failed > 0 || s.ByeFailures > 0 || s.Established == 0 || s.Media.RelayLost > 0 || s.Media.RelayGaps > 0 {
 		return false
 	}
-	if r := s.Recordings; r != nil {
-		return r.Missing == 0 && r.Complete == s.Established
-	}
-	return true
+	return s.Recordings.AllComplete(s.Established)
 }
 
 const tableHeader = "| date | label | C | setups/s asked / ramp / overall | setup p50 / p99 | failed (codes) | relayed packets sent / lost / gaps | added delay p50 / p99 / p99.9 (relay − direct) | recordings complete | server CPU (% core, µs/relayed pkt) | RSS/call | client CPU, late ticks |\n" +

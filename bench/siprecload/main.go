@@ -190,11 +190,7 @@ type clientSummary struct {
 func run(args []string, stdout, stderr io.Writer) int {
 	cfg, err := parseFlags(args, stderr)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintln(stderr, "siprecload:", err)
-		return 2
+		return benchkit.FlagExit(stderr, "siprecload", err)
 	}
 	token := ""
 	if cfg.api != "" {
@@ -403,10 +399,7 @@ func (s *summary) passed() bool {
 	if s.FailedInvites > 0 || s.ByeFailures > 0 {
 		return false
 	}
-	if r := s.Recordings; r != nil {
-		return r.Missing == 0 && r.Complete == s.Established
-	}
-	return true
+	return s.Recordings.AllComplete(s.Established)
 }
 
 const tableHeader = "| date | label | calls × 2 streams | duration | transport | files complete | packets sent / received | lost / late / refused | failed INVITEs | server CPU %/call | CPU µs/packet | RSS/call | client CPU |\n" +

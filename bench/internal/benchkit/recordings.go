@@ -22,6 +22,15 @@ type RecordingSummary struct {
 	Problems       []string `json:"problems,omitempty"`
 }
 
+// AllComplete reports whether every one of the established calls has a
+// complete recording; a nil summary (recordings not checked) passes.
+func (rs *RecordingSummary) AllComplete(established int) bool {
+	if rs == nil {
+		return true
+	}
+	return rs.Missing == 0 && rs.Complete == established
+}
+
 // CheckRecordings lists the recordings made since start (a minute of
 // slack either side), matches them to the run's calls by SIP Call-ID
 // (found anywhere in the list item, else in the details or metadata) and

@@ -2,10 +2,23 @@ package benchkit
 
 import (
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 )
+
+// FlagExit is the exit code of a tool whose flags did not parse: 0 for
+// -h (flag.ErrHelp: the usage is already printed), else 2 after printing
+// err to stderr after tool.
+func FlagExit(stderr io.Writer, tool string, err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	fmt.Fprintf(stderr, "%s: %v\n", tool, err)
+	return 2
+}
 
 // Report prints a run's Markdown table header and row and its JSON
 // summary to w, and writes the JSON to jsonPath too when it is not "".
