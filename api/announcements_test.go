@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callrec/callrec"
 	"github.com/callrec/callrec/audiofile"
 	blobfs "github.com/callrec/callrec/blob/fs"
 	"github.com/callrec/callrec/directory"
@@ -179,12 +178,12 @@ func TestAnnouncementRepository(t *testing.T) {
 		}
 	})
 	t.Run("replace: new audio and name, old blob gone", func(t *testing.T) {
-		before := sqlitetestGetFile(t, f, internalID(orgID))
+		before := orgADoc(t, f, directory.AnnouncementFiles, internalID(orgID))
 		body, ct := form("Recording notice v2", "notice2.wav", testWAV(t, 8000, 2))
 		if w := f.send(crTokAdmin, "PUT", annPath+"/"+orgID, body, ct); w.Code != http.StatusNoContent {
 			t.Fatalf("PUT = %d %s", w.Code, w.Body.String())
 		}
-		after := sqlitetestGetFile(t, f, internalID(orgID))
+		after := orgADoc(t, f, directory.AnnouncementFiles, internalID(orgID))
 		if after.BlobKey == before.BlobKey || after.Name != "Recording notice v2" || after.FileName != "notice2.wav" || after.Size != 44+32000 || !after.Updated.Equal(crNow) {
 			t.Errorf("after replace %+v", after)
 		}
@@ -211,17 +210,6 @@ func TestAnnouncementRepository(t *testing.T) {
 			t.Errorf("audit %+v", a)
 		}
 	})
-}
-
-func sqlitetestGetFile(t *testing.T, f *crFixture, id string) *callrec.AnnouncementFile {
-	t.Helper()
-	var out *callrec.AnnouncementFile
-	f.view(func(tx directory.Tx) error {
-		var err error
-		out, err = directory.AnnouncementFiles.Get(t.Context(), tx, f.orgA.ID, id)
-		return err
-	})
-	return out
 }
 
 // TestAnnouncementUploadRefusals: each refused upload answers 400 naming

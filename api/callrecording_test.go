@@ -145,6 +145,18 @@ func (f *crFixture) view(fn func(tx directory.Tx) error) {
 	}
 }
 
+// orgADoc reads the document id of kind k in org A from the store.
+func orgADoc[T any](t *testing.T, f *crFixture, k directory.Kind[T], id string) *T {
+	t.Helper()
+	var out *T
+	f.view(func(tx directory.Tx) error {
+		var err error
+		out, err = k.Get(t.Context(), tx, f.orgA.ID, id)
+		return err
+	})
+	return out
+}
+
 // do sends a request with the bearer token.
 func (f *crFixture) do(token, method, path, body string) *httptest.ResponseRecorder {
 	f.t.Helper()

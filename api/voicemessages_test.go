@@ -118,7 +118,7 @@ func TestVoiceMessages(t *testing.T) {
 				t.Errorf("%s %s = %d %s, want 404", c.method, c.path, w.Code, w.Body.String())
 			}
 		}
-		if m := directoryGet(t, f, bobs.ID); m.Read {
+		if m := orgADoc(t, f, directory.VoiceMessages, bobs.ID); m.Read {
 			t.Errorf("Bob's message was marked read by Alice")
 		}
 	})
@@ -138,17 +138,6 @@ func TestVoiceMessages(t *testing.T) {
 			t.Errorf("audit %+v", a)
 		}
 	})
-}
-
-func directoryGet(t *testing.T, f *crFixture, id string) *callrec.VoiceMessage {
-	t.Helper()
-	var m *callrec.VoiceMessage
-	f.view(func(tx directory.Tx) error {
-		var err error
-		m, err = directory.VoiceMessages.Get(t.Context(), tx, f.orgA.ID, id)
-		return err
-	})
-	return m
 }
 
 // TestVoicemailSettings: Webex's voicemail settings of a person map to
