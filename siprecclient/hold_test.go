@@ -4,8 +4,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/callrec/callrec/siprec"
 )
 
 // Hold updates (issue 5 point 3): each is a partial update the recorder's
@@ -26,13 +24,7 @@ func TestMetadataHoldUpdates(t *testing.T) {
 		{"resume by the recorded party repeats the hold", resumed, 2, `state="resumed" by="1" at="2026-03-02T10:15:25Z"`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			md, err := siprec.ParseMetadata(c.doc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !md.IsPartial() {
-				t.Error("not a partial update")
-			}
+			md := parsePartial(t, c.doc)
 			if n := countExt(md, "hold"); n != c.holds {
 				t.Errorf("%d hold elements, want %d", n, c.holds)
 			}
@@ -44,10 +36,7 @@ func TestMetadataHoldUpdates(t *testing.T) {
 			}
 		})
 	}
-	md, err := siprec.ParseMetadata(m.complete(t0.Add(time.Minute)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	md := parseMetadata(t, m.complete(t0.Add(time.Minute)))
 	if n := countExt(md, "hold"); n != 2 {
 		t.Errorf("snapshot has %d hold elements, want 2", n)
 	}
@@ -57,11 +46,7 @@ func TestMetadataHoldUpdates(t *testing.T) {
 // session stays up and records on; a bad stream is refused before
 // anything is sent and Hold after Stop says ErrStopped.
 func TestSessionHold(t *testing.T) {
-	rec := startSRS(t)
-	b := newB2BUA(t)
-	s := start(t, b.config(rec.target))
-	a, o := pcmuTone(recordedHz, 10), pcmuTone(otherHz, 10)
-	feed(s, a, o, 0, 5)
+	rec, _, s, a, o := startRecorded(t, 10, 5)
 	if err := s.Hold(t.Context(), true, 1, time.Now()); err != nil {
 		t.Fatalf("Hold: %v", err)
 	}

@@ -22,10 +22,7 @@ func testModel() *model {
 // checks what the recorder relies on.
 func TestMetadataComplete(t *testing.T) {
 	m := testModel()
-	md, err := siprec.ParseMetadata(m.complete(t0))
-	if err != nil {
-		t.Fatal(err)
-	}
+	md := parseMetadata(t, m.complete(t0))
 	if md.IsPartial() || md.Namespace != siprec.NSRecording {
 		t.Errorf("datamode %q namespace %q", md.DataMode, md.Namespace)
 	}
@@ -93,24 +90,37 @@ func TestMetadataUpdates(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			md, err := siprec.ParseMetadata(c.doc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !md.IsPartial() {
-				t.Error("not a partial update")
-			}
+			md := parsePartial(t, c.doc)
 			c.check(t, md)
 		})
 	}
 	// A later snapshot holds the transfer and both announcements.
-	md, err := siprec.ParseMetadata(m.complete(t0))
-	if err != nil {
-		t.Fatal(err)
-	}
+	md := parseMetadata(t, m.complete(t0))
 	if n := countExt(md, "announcement"); n != 2 || md.Participant(oldOther) != nil {
 		t.Errorf("snapshot after the updates: %d announcements, old participant %+v", n, md.Participant(oldOther))
 	}
+}
+
+// parseMetadata parses doc as recording metadata, failing the test if
+// it is not.
+func parseMetadata(t *testing.T, doc []byte) *siprec.Metadata {
+	t.Helper()
+	md, err := siprec.ParseMetadata(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return md
+}
+
+// parsePartial parses doc as recording metadata and checks that it is a
+// partial update (dataMode "partial": only the changed objects).
+func parsePartial(t *testing.T, doc []byte) *siprec.Metadata {
+	t.Helper()
+	md := parseMetadata(t, doc)
+	if !md.IsPartial() {
+		t.Error("not a partial update")
+	}
+	return md
 }
 
 func countExt(md *siprec.Metadata, local string) int {

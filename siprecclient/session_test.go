@@ -58,6 +58,19 @@ func start(t *testing.T, cfg Config) *Session {
 	return s
 }
 
+// startRecorded starts the real recorder, a B2BUA and a session from it
+// to the recorder, makes n packets of each party's tone (recordedHz,
+// otherHz) and feeds the first fed of them through the session.
+func startRecorded(t *testing.T, n, fed int) (*srs, *b2bua, *Session, [][]byte, [][]byte) {
+	t.Helper()
+	rec := startSRS(t)
+	b := newB2BUA(t)
+	s := start(t, b.config(rec.target))
+	a, o := pcmuTone(recordedHz, n), pcmuTone(otherHz, n)
+	feed(s, a, o, 0, fed)
+	return rec, b, s, a, o
+}
+
 // feed sends packets [from, to) of both tones through s at the real 20 ms
 // pace, as the relay's tap would; timestamps follow the relay's clock.
 func feed(s *Session, a, b [][]byte, from, to int) {
@@ -91,10 +104,7 @@ func readAudio(t *testing.T, s *srs, r callrec.Recording) (wav.Info, [][]int16) 
 // 2.4 s of two tones with a pause from 1.0 to 1.6 s and a compliance
 // announcement, and checks the stored file and metadata.
 func TestR36_TwoStreamsToRecorder(t *testing.T) {
-	rec := startSRS(t)
-	b := newB2BUA(t)
-	s := start(t, b.config(rec.target))
-	a, o := pcmuTone(recordedHz, 120), pcmuTone(otherHz, 120)
+	rec, _, s, a, o := startRecorded(t, 120, 0)
 
 	announcedAt := time.Now()
 	if err := s.Announce(t.Context(), AnnounceCompliance, "da_DK", announcedAt); err != nil {
@@ -256,11 +266,7 @@ func TestX1_BackupTarget(t *testing.T) {
 // TestSRSByeFails checks that a BYE from the SRS mid-call is reported on
 // Failed, stops the streams and leaves Send harmless.
 func TestSRSByeFails(t *testing.T) {
-	rec := startSRS(t)
-	b := newB2BUA(t)
-	s := start(t, b.config(rec.target))
-	a, o := pcmuTone(recordedHz, 5), pcmuTone(otherHz, 5)
-	feed(s, a, o, 0, 5)
+	rec, b, s, a, _ := startRecorded(t, 5, 5)
 	rec.shutdown(t, 0) // the recorder ends its sessions with a BYE
 	select {
 	case err := <-s.Failed():
@@ -288,11 +294,7 @@ func TestSRSByeFails(t *testing.T) {
 // TestUpdateParticipants checks the transfer update: the recorder's merged
 // metadata names the new participant as the sender of stream 1.
 func TestUpdateParticipants(t *testing.T) {
-	rec := startSRS(t)
-	b := newB2BUA(t)
-	s := start(t, b.config(rec.target))
-	a, o := pcmuTone(recordedHz, 5), pcmuTone(otherHz, 5)
-	feed(s, a, o, 0, 5)
+	rec, _, s, _, _ := startRecorded(t, 5, 5)
 	carol := Participant{Name: "Carol Transfer", AOR: "sip:+4535358888@trunk.example"}
 	if err := s.UpdateParticipants(t.Context(), 1, carol); err != nil {
 		t.Fatal(err)
