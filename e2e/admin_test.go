@@ -31,12 +31,30 @@ func (c caller) do(method, path string, body any, want int) map[string]any {
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, c.s.httpURL+path, rd)
+	raw := c.send(method, path, rd, "application/json", want)
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil
+	}
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		c.t.Fatalf("%s: %s %s: bad JSON %q: %v", c.who, method, path, raw, err)
+	}
+	return out
+}
+
+// send does a request with the caller's token and body (of contentType,
+// unless ""), and returns the answer's body, failing unless the status is
+// want.
+func (c caller) send(method, path string, body io.Reader, contentType string, want int) []byte {
+	c.t.Helper()
+	req, err := http.NewRequest(method, c.s.httpURL+path, body)
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Content-Type", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		c.t.Fatal(err)
@@ -46,14 +64,21 @@ func (c caller) do(method, path string, body any, want int) map[string]any {
 	if res.StatusCode != want {
 		c.t.Fatalf("%s: %s %s = %d %s, want %d", c.who, method, path, res.StatusCode, raw, want)
 	}
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return nil
+	return raw
+}
+
+// listItems GETs path with the caller's token and decodes the items of
+// its list answer (what names them in a failure).
+func listItems[T any](c caller, path, what string) []T {
+	c.t.Helper()
+	var out struct {
+		Items []T `json:"items"`
 	}
-	var out map[string]any
-	if err := json.Unmarshal(raw, &out); err != nil {
-		c.t.Fatalf("%s: %s %s: bad JSON %q: %v", c.who, method, path, raw, err)
+	b := c.send("GET", path, nil, "", 200)
+	if err := json.Unmarshal(b, &out); err != nil {
+		c.t.Fatalf("%s: %s %q: %v", c.who, what, b, err)
 	}
-	return out
+	return out.Items
 }
 
 // errorText returns the message of a Webex error body.

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -21,14 +20,7 @@ type activeCall struct {
 // activeCalls lists the token's person's active calls.
 func (c caller) activeCalls() []activeCall {
 	c.t.Helper()
-	var out struct {
-		Items []activeCall `json:"items"`
-	}
-	b := c.raw("GET", "/v1/telephony/calls", 200)
-	if err := json.Unmarshal(b, &out); err != nil {
-		c.t.Fatalf("%s: active calls %q: %v", c.who, b, err)
-	}
-	return out.Items
+	return listItems[activeCall](c, "/v1/telephony/calls", "active calls")
 }
 
 // onlyCall returns the token's person's one active call.
@@ -62,8 +54,7 @@ func (c caller) control(action, callID string, want int) map[string]any {
 // pause and resume calls; Bob's covers the whole call; neither holds
 // anything but the two tones (R22).
 func TestR35_RESTCallControl(t *testing.T) {
-	srv := startServer(t, serverOpts{extra: []string{"--sip-digest", "MD5"}})
-	o := newPhoneOrg(t, srv, "Call Control Ltd")
+	srv, o := startPhoneOrg(t, "Call Control Ltd")
 	alice := o.person("Alice", "1001", "alice-Secret-1")
 	bob := o.person("Bob", "1002", "bob-Secret-2")
 	o.record(alice, modeOnDemand, nil)

@@ -293,31 +293,7 @@ type webhookEvent struct {
 // call at a time finds its recording this way.
 func (s *server) newRecording(seen map[string]bool) recordingJSON {
 	s.t.Helper()
-	var fresh []recordingJSON
-	waitFor(s.t, 20*time.Second, "the call's recording", func() bool {
-		var list struct {
-			Items []recordingJSON `json:"items"`
-		}
-		if code, _, body := s.api("GET", "/v1/admin/convergedRecordings?max=100", nil, &list); code != 200 {
-			s.t.Fatalf("list recordings: %d %s", code, body)
-		}
-		fresh = fresh[:0]
-		for _, r := range list.Items {
-			if !seen[r.ID] {
-				fresh = append(fresh, r)
-			}
-		}
-		return len(fresh) > 0 && fresh[0].Status == "available"
-	})
-	if len(fresh) != 1 {
-		s.t.Fatalf("%d new recordings, want 1: %v", len(fresh), toJSON(fresh))
-	}
-	seen[fresh[0].ID] = true
-	var full recordingJSON
-	if code, _, body := s.api("GET", "/v1/convergedRecordings/"+fresh[0].ID, nil, &full); code != 200 {
-		s.t.Fatalf("get recording: %d %s", code, body)
-	}
-	return full
+	return s.newRecordings(seen, 1)[0]
 }
 
 // TestCallPlaneRecordedInternalCall makes internal calls between two
@@ -330,8 +306,7 @@ func (s *server) newRecording(seen map[string]bool) recordingJSON {
 // deliveries for the call, signed with the webhook's secret).
 func TestCallPlaneRecordedInternalCall(t *testing.T) {
 	// baresip 1.0 fails digest auth when SHA-256 is offered.
-	srv := startServer(t, serverOpts{extra: []string{"--sip-digest", "MD5"}})
-	o := newPhoneOrg(t, srv, "Phones Ltd")
+	srv, o := startPhoneOrg(t, "Phones Ltd")
 	sipAddr, partner, q := o.sipAddr, o.api, o.q
 	alice := o.person("Alice", "1001", "alice-Secret-1")
 	o.person("Bob", "1002", "bob-Secret-2")
@@ -413,12 +388,7 @@ func TestCallPlaneRecordedInternalCall(t *testing.T) {
 				p          *phone
 				want, sent float64
 			}{{callerPhone, callee.toneHz, cl.toneHz}, {calleePhone, cl.toneHz, callee.toneHz}} {
-				hi, heard := p.p.heard()
-				hl := fileDuration(int64(len(heard)), hi.Rate)
-				if hl < 4*time.Second {
-					t.Fatalf("%s heard only %v", p.p.name, hl)
-				}
-				assertTone(t, p.p.name+" heard", heard, hi.Rate, time.Second, hl-500*time.Millisecond, p.want, p.sent)
+				assertPhoneHeard(t, p.p.name, p.p, 4*time.Second, time.Second, p.want, p.sent)
 			}
 
 			// R34: started, then stopped, for one call, each signed with

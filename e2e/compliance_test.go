@@ -103,8 +103,7 @@ func assertRecordedOnly(t *testing.T, name string, ch []int16, rate int, from, t
 // hears the caller and no prompt; the recording starts at the answer and
 // holds both tones on their channels and no prompt (R19, R22).
 func TestR17_R18_R22_InboundPSTNCompliance(t *testing.T) {
-	srv := startServer(t, serverOpts{extra: []string{"--sip-digest", "MD5"}})
-	o := newPhoneOrg(t, srv, "Inbound Compliance Ltd")
+	srv, o := startPhoneOrg(t, "Inbound Compliance Ltd")
 	bob := o.person("Bob", "1002", "bob-Secret-2", "+4535351002")
 	o.record(bob, "Always", nil)
 	o.do("PUT", "/v1/telephony/config/callRecording/complianceAnnouncement", map[string]any{"inboundPSTNCallsEnabled": true}, 204)
@@ -117,12 +116,7 @@ func TestR17_R18_R22_InboundPSTNCompliance(t *testing.T) {
 	// The caller hangs up 5 s after the prompt (plus setup).
 	seconds := int((promptLen + 6*time.Second) / time.Second)
 	caller := trunkPeer(t, "PSTN caller", "+4512345678", port, pstnHz, "sip:+4535351002@"+o.sipAddr, seconds)
-	caller.wait(time.Duration(seconds+15) * time.Second)
-	if !caller.established() {
-		t.Fatal("the PSTN caller's call was not established")
-	}
-	waitFor(t, 10*time.Second, "the end of Bob's call", bobPhone.callEnded)
-	bobPhone.stop()
+	caller.endTimedCall(seconds, bobPhone)
 
 	// What the caller heard: the prompt, then Bob.
 	hi, heard := caller.heard()
@@ -144,13 +138,7 @@ func TestR17_R18_R22_InboundPSTNCompliance(t *testing.T) {
 	}
 
 	// What Bob heard: the caller only.
-	bi, bobHeard := bobPhone.heard()
-	bl := fileDuration(int64(len(bobHeard)), bi.Rate)
-	if bl < 3*time.Second {
-		t.Fatalf("Bob heard only %v", bl)
-	}
-	assertTone(t, "Bob heard", bobHeard, bi.Rate, 500*time.Millisecond, bl-500*time.Millisecond, pstnHz, personHz)
-	assertNoSpeech(t, "Bob", bobHeard, bi.Rate, pstnHz, personHz)
+	assertPhoneHeardOnly(t, "Bob", bobPhone, 3*time.Second, pstnHz, personHz)
 
 	// The recording: from the answer (R19), Bob on channel 1, no prompt
 	// (R22): it lasts the talk after the prompt, not the prompt too.
@@ -168,8 +156,7 @@ func TestR17_R18_R22_InboundPSTNCompliance(t *testing.T) {
 // and no prompt (R22).
 func TestR18_OutboundPSTNComplianceAfterDelay(t *testing.T) {
 	const delay = 2 * time.Second
-	srv := startServer(t, serverOpts{extra: []string{"--sip-digest", "MD5"}})
-	o := newPhoneOrg(t, srv, "Outbound Compliance Ltd")
+	srv, o := startPhoneOrg(t, "Outbound Compliance Ltd")
 	alice := o.person("Alice", "1001", "alice-Secret-1")
 	o.record(alice, "Always", nil)
 	o.do("PUT", "/v1/telephony/config/callRecording/complianceAnnouncement", map[string]any{"outboundPSTNCallsEnabled": true,
@@ -182,12 +169,7 @@ func TestR18_OutboundPSTNComplianceAfterDelay(t *testing.T) {
 	promptLen := fileDuration(int64(len(comp)), prompt.Rate)
 	seconds := int((delay + promptLen + 4*time.Second) / time.Second)
 	alicePhone := startPhone(t, "alice", withDial(withSeconds(o.phone("1001", "alice-Secret-1", personHz), seconds), "sip:+4587654321@"+o.sipAddr))
-	alicePhone.wait(time.Duration(seconds+15) * time.Second)
-	if !alicePhone.established() {
-		t.Fatal("Alice's call was not established")
-	}
-	waitFor(t, 10*time.Second, "the end of the PSTN callee's call", callee.callEnded)
-	callee.stop()
+	alicePhone.endTimedCall(seconds, callee)
 
 	// What the called party heard: Alice for the delay, the prompt, Alice.
 	hi, heard := callee.heard()
@@ -210,13 +192,7 @@ func TestR18_OutboundPSTNComplianceAfterDelay(t *testing.T) {
 	}
 
 	// What Alice heard: the called party only.
-	ai, aliceHeard := alicePhone.heard()
-	al := fileDuration(int64(len(aliceHeard)), ai.Rate)
-	if al < 3*time.Second {
-		t.Fatalf("Alice heard only %v", al)
-	}
-	assertTone(t, "Alice heard", aliceHeard, ai.Rate, 500*time.Millisecond, al-500*time.Millisecond, pstnHz, personHz)
-	assertNoSpeech(t, "Alice", aliceHeard, ai.Rate, pstnHz, personHz)
+	assertPhoneHeardOnly(t, "Alice", alicePhone, 3*time.Second, pstnHz, personHz)
 
 	// The recording: the whole call from the answer, no prompt (R22).
 	rec := srv.newRecording(map[string]bool{})

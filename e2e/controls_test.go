@@ -36,9 +36,7 @@ func startInternalCall(t *testing.T, o *phoneOrg) *internalCall {
 // its files) and stops Bob once his side has ended.
 func (c *internalCall) hangUp(t *testing.T) {
 	t.Helper()
-	c.alice.stop()
-	waitFor(t, 10*time.Second, "the end of Bob's call", c.bob.callEnded)
-	c.bob.stop()
+	c.alice.hangUp(c.bob)
 }
 
 // assertHeardEachOther checks that Alice heard Bob's tone and Bob
@@ -49,12 +47,7 @@ func (c *internalCall) assertHeardEachOther(t *testing.T) {
 		p          *phone
 		want, sent float64
 	}{{c.alice, toneHigh, toneLow}, {c.bob, toneLow, toneHigh}} {
-		hi, heard := p.p.heard()
-		hl := fileDuration(int64(len(heard)), hi.Rate)
-		if hl < 2*time.Second {
-			t.Fatalf("%s heard only %v", p.p.name, hl)
-		}
-		assertTone(t, p.p.name+" heard", heard, hi.Rate, 500*time.Millisecond, hl-500*time.Millisecond, p.want, p.sent)
+		assertPhoneHeard(t, p.p.name, p.p, 2*time.Second, 500*time.Millisecond, p.want, p.sent)
 	}
 }
 
@@ -82,8 +75,7 @@ func assertSameCall(t *testing.T, evs []stateEvent, personID string) {
 // Bob's phone never receives a digit of either code (R35: swallowed, not
 // relayed) while both parties hear each other throughout.
 func TestR25_R35_OnDemandAccessCodes(t *testing.T) {
-	srv := startServer(t, serverOpts{extra: []string{"--sip-digest", "MD5"}})
-	o := newPhoneOrg(t, srv, "On Demand Ltd")
+	srv, o := startPhoneOrg(t, "On Demand Ltd")
 	alice := o.person("Alice", "1001", "alice-Secret-1")
 	o.person("Bob", "1002", "bob-Secret-2")
 	o.record(alice, modeOnDemand, nil)
@@ -133,8 +125,7 @@ func TestR25_R35_OnDemandAccessCodes(t *testing.T) {
 // in order with the call and Alice's person id (R34), and the webhook
 // the same states; Bob's phone never receives a digit.
 func TestR25_R28_R34_PauseResumeCodesAndEvents(t *testing.T) {
-	srv := startServer(t, serverOpts{extra: []string{"--sip-digest", "MD5"}})
-	o := newPhoneOrg(t, srv, "Pause Resume Ltd")
+	srv, o := startPhoneOrg(t, "Pause Resume Ltd")
 	alice := o.person("Alice", "1001", "alice-Secret-1")
 	o.person("Bob", "1002", "bob-Secret-2")
 	o.record(alice, modePauseResume, nil)

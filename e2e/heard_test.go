@@ -265,3 +265,26 @@ func assertNoSpeech(t *testing.T, who string, heard []int16, rate int, tones ...
 		t.Errorf("%s heard speech %v, want no prompt: %s", who, s, runsString(runs))
 	}
 }
+
+// assertPhoneHeard checks what phone p heard: at least minLen of audio,
+// and in it the tone want, clearly over each of others, from `from` to
+// 500 ms before its end. It returns what p heard and its sample rate.
+func assertPhoneHeard(t *testing.T, who string, p *phone, minLen, from time.Duration, want float64, others ...float64) ([]int16, int) {
+	t.Helper()
+	info, heard := p.heard()
+	l := fileDuration(int64(len(heard)), info.Rate)
+	if l < minLen {
+		t.Fatalf("%s heard only %v", who, l)
+	}
+	assertTone(t, who+" heard", heard, info.Rate, from, l-500*time.Millisecond, want, others...)
+	return heard, info.Rate
+}
+
+// assertPhoneHeardOnly checks that phone p heard at least minLen of
+// audio, the tone want over others from 500 ms into it to 500 ms before
+// its end, and no speech among those tones: the other party, no prompt.
+func assertPhoneHeardOnly(t *testing.T, who string, p *phone, minLen time.Duration, want float64, others ...float64) {
+	t.Helper()
+	heard, rate := assertPhoneHeard(t, who, p, minLen, 500*time.Millisecond, want, others...)
+	assertNoSpeech(t, who, heard, rate, append([]float64{want}, others...)...)
+}

@@ -18,8 +18,7 @@ import (
 // member's tone after it; the recording holds no prompt (R22) and is
 // owned by the line, then by Erin.
 func TestR21_VirtualLineAndHuntGroupLanguage(t *testing.T) {
-	srv := startServer(t, serverOpts{extra: []string{"--sip-digest", "MD5"}})
-	o := newPhoneOrg(t, srv, "Languages GmbH")
+	srv, o := startPhoneOrg(t, "Languages GmbH")
 	o.person("Alice", "1001", "alice-Secret-1")
 	dave := o.person("Dave", "1004", "dave-Secret-4")
 	erin := o.person("Erin", "1005", "erin-Secret-5")
@@ -35,7 +34,6 @@ func TestR21_VirtualLineAndHuntGroupLanguage(t *testing.T) {
 	o.record(erin, "Always", startStopOn)
 
 	seen := map[string]bool{}
-	parent := t
 	for _, tc := range []struct {
 		name, ext, lang   string
 		member, pass, own string // the answering person's extension and password, and the recording's owner
@@ -45,19 +43,13 @@ func TestR21_VirtualLineAndHuntGroupLanguage(t *testing.T) {
 		{"hunt group fr_FR", "3001", "fr_FR", "1005", "erin-Secret-5", erin, "erin"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv.t, o.t, o.api.t = t, t, t
-			defer func() { srv.t, o.t, o.api.t = parent, parent, parent }()
+			defer o.reportTo(t)()
 			start := promptPCM(t, prompt.Start, tc.lang)
 			startLen := fileDuration(int64(len(start)), prompt.Rate)
 			member := startRegistered(t, tc.memberName, withSeconds(o.phone(tc.member, tc.pass, toneHigh), 60))
 			seconds := int((startLen + 4*time.Second) / time.Second)
 			alice := startPhone(t, "alice", withDial(withSeconds(o.phone("1001", "alice-Secret-1", toneLow), seconds), "sip:"+tc.ext+"@"+o.sipAddr))
-			alice.wait(time.Duration(seconds+15) * time.Second)
-			if !alice.established() {
-				t.Fatal("Alice's call was not established")
-			}
-			waitFor(t, 10*time.Second, "the end of the member's call", member.callEnded)
-			member.stop()
+			alice.endTimedCall(seconds, member)
 
 			hi, heard := alice.heard()
 			m := assertHeardPrompt(t, "Alice", heard, hi.Rate, prompt.Start, tc.lang)

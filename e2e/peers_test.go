@@ -60,6 +60,32 @@ func newPhoneOrg(t *testing.T, srv *server, name string) *phoneOrg {
 	return o
 }
 
+// startPhoneOrg starts a server whose --sip asks phones for MD5 digest
+// credentials (baresip 1.0 fails digest auth when SHA-256 is offered) and
+// makes the phone org name on it.
+func startPhoneOrg(t *testing.T, name string) (*server, *phoneOrg) {
+	t.Helper()
+	srv := startServer(t, serverOpts{extra: []string{"--sip-digest", "MD5"}})
+	return srv, newPhoneOrg(t, srv, name)
+}
+
+// reportTo makes the org, its API caller, its server and the callers
+// given fail and log through t (a subtest) until the returned func points
+// them back at the test that made the org.
+func (o *phoneOrg) reportTo(t *testing.T, callers ...*caller) (restore func()) {
+	parent := o.t
+	o.t, o.api.t, o.srv.t = t, t, t
+	for _, c := range callers {
+		c.t = t
+	}
+	return func() {
+		o.t, o.api.t, o.srv.t = parent, parent, parent
+		for _, c := range callers {
+			c.t = parent
+		}
+	}
+}
+
 // do calls the API for the org (its orgId appended to path).
 func (o *phoneOrg) do(method, path string, body any, want int) map[string]any {
 	o.t.Helper()
@@ -331,4 +357,31 @@ func (es *eventStream) await(t *testing.T, n int, state string) (stateEvent, tim
 		t.Fatalf("recording event %d is %q, want %q (events %v)", n, ev.RecordingState, state, es.states())
 	}
 	return ev, seen
+}
+
+// endTimedCall waits for p to quit by its -t timer (seconds, plus 15 s of
+// setup), checks that its call was established, then waits for the other
+// party's phone to see the call end and stops it (closing its files).
+func (p *phone) endTimedCall(seconds int, other *phone) {
+	p.t.Helper()
+	p.wait(time.Duration(seconds+15) * time.Second)
+	if !p.established() {
+		p.t.Fatalf("%s's call was not established", p.name)
+	}
+	other.stopWhenEnded()
+}
+
+// hangUp ends p's call (SIGTERM: baresip sends BYE and closes its files)
+// and stops other once its side has ended.
+func (p *phone) hangUp(other *phone) {
+	p.t.Helper()
+	p.stop()
+	other.stopWhenEnded()
+}
+
+// stopWhenEnded waits for p to see its call end and stops it.
+func (p *phone) stopWhenEnded() {
+	p.t.Helper()
+	waitFor(p.t, 10*time.Second, "the end of "+p.name+"'s call", p.callEnded)
+	p.stop()
 }

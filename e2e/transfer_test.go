@@ -75,8 +75,7 @@ func awaitSince(t *testing.T, timeout time.Duration, what string, cond func() bo
 // each with its owner on channel 1, the caller on channel 2 and no prompt
 // (R22).
 func TestR20_TransferAfterCompliance(t *testing.T) {
-	srv := startServer(t, serverOpts{extra: []string{"--sip-digest", "MD5"}})
-	o := newPhoneOrg(t, srv, "Transfer Ltd")
+	srv, o := startPhoneOrg(t, "Transfer Ltd")
 	bob := o.person("Bob", "1002", "bob-Secret-2", "+4535351002")
 	carol := o.person("Carol", "1003", "carol-Secret-3")
 	o.record(bob, "Always", startStopOn)
@@ -96,9 +95,7 @@ func TestR20_TransferAfterCompliance(t *testing.T) {
 	waitFor(t, 10*time.Second, "the end of Bob's call (callrec's BYE to the transferor)", bobPhone.callEnded)
 	time.Sleep(3 * time.Second) // the caller talks with Carol
 	hungUp := time.Now()
-	caller.stop()
-	waitFor(t, 10*time.Second, "the end of Carol's call", carolPhone.callEnded)
-	carolPhone.stop()
+	caller.hangUp(carolPhone)
 	bobPhone.stop()
 	if !bobPhone.out.contains("transferring call") {
 		t.Errorf("Bob's phone logged no transfer")
@@ -135,13 +132,7 @@ func TestR20_TransferAfterCompliance(t *testing.T) {
 
 	// What Bob and Carol heard: the caller, no prompt.
 	for _, p := range []*phone{bobPhone, carolPhone} {
-		pi, ph := p.heard()
-		pl := fileDuration(int64(len(ph)), pi.Rate)
-		if pl < 2*time.Second {
-			t.Fatalf("%s heard only %v", p.name, pl)
-		}
-		assertTone(t, p.name+" heard", ph, pi.Rate, 500*time.Millisecond, pl-500*time.Millisecond, pstnHz, personHz, carolHz)
-		assertNoSpeech(t, p.name, ph, pi.Rate, pstnHz, personHz, carolHz)
+		assertPhoneHeardOnly(t, p.name, p, 2*time.Second, pstnHz, personHz, carolHz)
 	}
 
 	// Two recordings: Bob's up to the transfer, Carol's from her answer.

@@ -1,9 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
-	"io"
-	"net/http"
 	"testing"
 	"time"
 
@@ -33,35 +30,14 @@ func (o *phoneOrg) userCaller(personID, email string) caller {
 // voiceMessages lists the token's person's voice messages.
 func (c caller) voiceMessages() []voiceMessageJSON {
 	c.t.Helper()
-	var out struct {
-		Items []voiceMessageJSON `json:"items"`
-	}
-	b := c.raw("GET", "/v1/telephony/voiceMessages", 200)
-	if err := json.Unmarshal(b, &out); err != nil {
-		c.t.Fatalf("%s: voice messages %q: %v", c.who, b, err)
-	}
-	return out.Items
+	return listItems[voiceMessageJSON](c, "/v1/telephony/voiceMessages", "voice messages")
 }
 
 // raw does a GET-like request with the caller's token and returns the
 // body, failing unless the status is want.
 func (c caller) raw(method, path string, want int) []byte {
 	c.t.Helper()
-	req, err := http.NewRequest(method, c.s.httpURL+path, nil)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode != want {
-		c.t.Fatalf("%s: %s %s = %d %s, want %d", c.who, method, path, res.StatusCode, b, want)
-	}
-	return b
+	return c.send(method, path, nil, "", want)
 }
 
 // allRecordings lists every recording of the server (any status).
@@ -87,8 +63,7 @@ func (s *server) allRecordings() []recordingJSON {
 // Alice on channel 2 and no prompt in it (R22); with it off a second call
 // leaves a second message and no recording and no recording event.
 func TestR26_VoicemailThroughTheBinary(t *testing.T) {
-	srv := startServer(t, serverOpts{extra: []string{"--sip-digest", "MD5"}})
-	o := newPhoneOrg(t, srv, "Voicemail Ltd")
+	srv, o := startPhoneOrg(t, "Voicemail Ltd")
 	o.person("Alice", "1001", "alice-Secret-1")
 	bob := o.person("Bob", "1002", "bob-Secret-2")
 	o.do("PUT", "/v1/people/"+bob+"/features/voicemail", map[string]any{"enabled": true,
@@ -102,7 +77,6 @@ func TestR26_VoicemailThroughTheBinary(t *testing.T) {
 	seconds := int((vmLen + beepLen + 4*time.Second) / time.Second)
 	spoken := time.Duration(seconds)*time.Second - vmLen - beepLen // what Alice says after the beep
 
-	parent := t
 	for i, tc := range []struct {
 		name   string
 		record bool
@@ -111,8 +85,7 @@ func TestR26_VoicemailThroughTheBinary(t *testing.T) {
 		{"recordVoicemail off", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv.t, o.t, o.api.t, bobUser.t = t, t, t, t
-			defer func() { srv.t, o.t, o.api.t, bobUser.t = parent, parent, parent, parent }()
+			defer o.reportTo(t, &bobUser)()
 			o.record(bob, "Always", map[string]any{"recordVoicemailEnabled": tc.record})
 			recsBefore := len(srv.allRecordings())
 			eventsBefore := len(es.all())
