@@ -1,0 +1,198 @@
+package e2e
+
+// SIPp as the peer of a PSTN trunk (issue 5 point 7: "sipp for trunks"):
+// the scenarios testdata/sipp/trunk-*.xml send plain INVITEs to a
+// person's DID from the trunk's address and port, so callrec takes them
+// for inbound PSTN calls; baresip is the person's phone.
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// sippRun is one SIPp run as a SIP peer of the call plane (not of the
+// recorder): its output, its exit error and its message trace.
+type sippRun struct {
+	out    string
+	err    error
+	msgLog string // -trace_msg: every message sent and received
+}
+
+// sippPeer runs one call of scenario from 127.0.0.1:sipPort (media from
+// mediaPort) to target (callrec's --sip), [service] (the Request-URI's
+// user) being service, with -trace_msg; extra are more SIPp options
+// (e.g. -au/-ap for digest authentication). SIPp works in dir, where
+// sippDir put tone.pcmu.
+func sippPeer(t *testing.T, dir, scenario, target, service, callID string, sipPort, mediaPort int, extra ...string) sippRun {
+	t.Helper()
+	sf, err := filepath.Abs(filepath.Join("..", "testdata", "sipp", scenario))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgLog := filepath.Join(dir, strings.TrimSuffix(scenario, ".xml")+".messages")
+	args := append([]string{"-sf", sf, "-m", "1", "-t", "u1", "-s", service, "-i", "127.0.0.1",
+		"-p", fmt.Sprint(sipPort), "-mi", "127.0.0.1", "-mp", fmt.Sprint(mediaPort), "-cid_str", callID,
+		"-timeout", "40", "-timeout_error", "-nostdin", "-trace_msg", "-message_file", msgLog,
+		"-trace_err", "-error_file", filepath.Join(dir, scenario+".err")}, extra...)
+	args = append(args, target)
+	out, err := runCmd(t, 60*time.Second, dir, "sipp", args...)
+	b, _ := os.ReadFile(msgLog)
+	return sippRun{out: out, err: err, msgLog: string(b)}
+}
+
+// statusLine matches the status line of a response in SIPp's message
+// trace.
+var statusLine = regexp.MustCompile(`(?m)^SIP/2\.0 (\d{3}) `)
+
+// received returns the status codes of the responses in the trace, in
+// order (SIPp logs what it sent and what it received; it sends no
+// responses in these scenarios unless a request came in).
+func (r sippRun) responses() []string {
+	var out []string
+	for _, m := range statusLine.FindAllStringSubmatch(r.msgLog, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+// requests counts the requests of method in the trace.
+func (r sippRun) requests(method string) int {
+	return len(regexp.MustCompile(`(?m)^`+method+` sip:`).FindAllString(r.msgLog, -1))
+}
+
+// TestSIPpTrunkInboundCall: SIPp plays a PSTN trunk's peer (the trunk's
+// address and port are SIPp's) calling Bob's DID. Bob records Always.
+//
+//   - answered: Bob's phone answers by itself; SIPp gets 180 and 200,
+//     ACKs, streams its 1000 Hz tone for 4 s and hangs up. Bob heard the
+//     tone; the recording has Bob's 660 Hz on channel 1 (the recorded
+//     party, R19) and SIPp's tone on channel 2, nothing else (R22).
+//   - cancelled: Bob's phone rings without answering; SIPp CANCELs after
+//     the 180 and gets 200 and 487; Bob's phone stops ringing (its call
+//     ends without being established) and no recording is made.
+//   - unavailable: nobody's phone is registered for the DID; SIPp gets
+//     480 and no recording is made.
+func TestSIPpTrunkInboundCall(t *testing.T) {
+	srv := startServer(t, serverOpts{extra: []string{"--sip-digest", "MD5"}})
+	o := newPhoneOrg(t, srv, "Trunk Peer Ltd")
+	bob := o.person("Bob", "1002", "bob-Secret-2", "+4535351002")
+	o.record(bob, "Always", nil)
+	o.person("Carol", "1003", "carol-Secret-3", "+4535351003") // no phone
+	ports := portBlock(t, 4)
+	o.trunk(ports)
+	sipPort, mediaPort := ports, ports+2
+	dir := sippDir(t)
+	seen := map[string]bool{}
+	parent := t
+
+	t.Run("answered", func(t *testing.T) {
+		srv.t = t
+		defer func() { srv.t = parent }()
+		bobPhone := startRegistered(t, "bob", withSeconds(o.phone("1002", "bob-Secret-2", toneLow), 30))
+		run := sippPeer(t, dir, "trunk-inbound.xml", o.sipAddr, "+4535351002", "trunk-answered-%u@e2e", sipPort, mediaPort)
+		if run.err != nil {
+			t.Fatalf("sipp trunk-inbound: %v\n%s\n%s", run.err, run.out, run.msgLog)
+		}
+		// On the wire: ringing then answered, and the BYE answered.
+		got := strings.Join(run.responses(), ",")
+		if !regexp.MustCompile(`^(100,)?180,(183,)?200,200$`).MatchString(got) {
+			t.Errorf("SIPp received responses %s, want [100,]180,[183,]200 to the INVITE and 200 to the BYE", got)
+		}
+		if run.requests("ACK") != 1 || run.requests("BYE") != 1 {
+			t.Errorf("SIPp sent %d ACK and %d BYE, want one each", run.requests("ACK"), run.requests("BYE"))
+		}
+		if !bobPhone.established() {
+			t.Fatal("Bob's phone logged no established call")
+		}
+		waitFor(t, 10*time.Second, "the end of Bob's call", bobPhone.callEnded)
+		bobPhone.stop()
+
+		// Bob heard SIPp's tone.
+		hi, heard := bobPhone.heard()
+		hl := fileDuration(int64(len(heard)), hi.Rate)
+		if hl < 3*time.Second {
+			t.Fatalf("Bob heard only %v", hl)
+		}
+		assertTone(t, "Bob heard", heard, hi.Rate, 500*time.Millisecond, hl-500*time.Millisecond, sippToneHz, toneLow)
+
+		// The recording: Bob (recorded) on channel 1, the PSTN party on 2.
+		rec := srv.newRecording(seen)
+		assertRecordedTones(t, srv, rec, toneLow, sippToneHz, 3*time.Second, 5*time.Second)
+	})
+
+	t.Run("cancelled while ringing", func(t *testing.T) {
+		srv.t = t
+		defer func() { srv.t = parent }()
+		cfg := withSeconds(o.phone("1002", "bob-Secret-2", toneLow), 30)
+		cfg.answer = false
+		bobPhone := startRegistered(t, "bob", cfg)
+		run := sippPeer(t, dir, "trunk-cancel.xml", o.sipAddr, "+4535351002", "trunk-cancel-%u@e2e", sipPort, mediaPort)
+		if run.err != nil {
+			t.Fatalf("sipp trunk-cancel: %v\n%s\n%s", run.err, run.out, run.msgLog)
+		}
+		got := strings.Join(run.responses(), ",")
+		if !regexp.MustCompile(`^(100,)?180,(180,)?200,487$`).MatchString(got) {
+			t.Errorf("SIPp received responses %s, want [100,]180, then 200 (CANCEL) and 487 (INVITE)", got)
+		}
+		if !strings.Contains(run.msgLog, "CSeq: 1 CANCEL") {
+			t.Error("SIPp's trace has no CANCEL")
+		}
+		// The phone rang, then stopped ringing: baresip 1.0 logs a
+		// cancelled incoming call as its session closed (libre reports the
+		// CANCEL as ECONNRESET, "Connection reset by peer"), never
+		// established.
+		if !bobPhone.out.contains("Incoming call from: +4512345678") {
+			t.Error("Bob's phone logged no incoming call from the PSTN number: it never rang")
+		}
+		waitFor(t, 10*time.Second, "the end of the ringing on Bob's phone", func() bool {
+			return bobPhone.out.contains("+4512345678", "session closed")
+		})
+		if bobPhone.established() {
+			t.Error("Bob's phone established the cancelled call")
+		}
+		bobPhone.stop()
+		assertNoRecordingYet(t, srv, seen)
+	})
+
+	t.Run("callee unavailable", func(t *testing.T) {
+		srv.t = t
+		defer func() { srv.t = parent }()
+		run := sippPeer(t, dir, "trunk-unavailable.xml", o.sipAddr, "+4535351003", "trunk-480-%u@e2e", sipPort, mediaPort)
+		if run.err != nil {
+			t.Fatalf("sipp trunk-unavailable: %v\n%s\n%s", run.err, run.out, run.msgLog)
+		}
+		final, err := os.ReadFile(filepath.Join(dir, "trunk.final"))
+		if err != nil {
+			t.Fatalf("the scenario wrote no final code: %v", err)
+		}
+		if got := strings.TrimSpace(string(final)); got != "480" {
+			t.Errorf("final response %s, want 480 (no device registered)", got)
+		}
+		if !strings.Contains(run.msgLog, "SIP/2.0 480 Temporarily Unavailable") || run.requests("ACK") != 1 {
+			t.Errorf("want a 480 ACKed once in SIPp's trace:\n%s", run.msgLog)
+		}
+		assertNoRecordingYet(t, srv, seen)
+	})
+}
+
+// assertNoRecordingYet checks that the server holds no recording besides
+// those in seen (a call that was never answered made none).
+func assertNoRecordingYet(t *testing.T, srv *server, seen map[string]bool) {
+	t.Helper()
+	var list struct {
+		Items []recordingJSON `json:"items"`
+	}
+	if code, _, body := srv.api("GET", "/v1/admin/convergedRecordings?max=100", nil, &list); code != 200 {
+		t.Fatalf("list recordings: %d %s", code, body)
+	}
+	for _, r := range list.Items {
+		if !seen[r.ID] {
+			t.Errorf("recording %s (%s, endReason %q) of a call that was never answered", r.ID, r.Status, r.Callrec.EndReason)
+		}
+	}
+}
