@@ -45,24 +45,46 @@ func sippPeer(t *testing.T, dir, scenario, target, service, callID string, sipPo
 	return sippRun{out: out, err: err, msgLog: string(b)}
 }
 
-// statusLine matches the status line of a response in SIPp's message
-// trace.
-var statusLine = regexp.MustCompile(`(?m)^SIP/2\.0 (\d{3}) `)
+// traceMsg is one message of SIPp's -trace_msg log: whether SIPp sent
+// or received it, and its start line.
+type traceMsg struct {
+	sent  bool
+	start string
+}
 
-// received returns the status codes of the responses in the trace, in
-// order (SIPp logs what it sent and what it received; it sends no
-// responses in these scenarios unless a request came in).
-func (r sippRun) responses() []string {
-	var out []string
-	for _, m := range statusLine.FindAllStringSubmatch(r.msgLog, -1) {
-		out = append(out, m[1])
+// traceHead is the line SIPp writes before each message it logs.
+var traceHead = regexp.MustCompile(`(?m)^(?:UDP|TCP) message (sent|received) [^\n]*\n\s*\n([^\r\n]*)`)
+
+// messages returns the messages of the trace in order.
+func (r sippRun) messages() []traceMsg {
+	var out []traceMsg
+	for _, m := range traceHead.FindAllStringSubmatch(r.msgLog, -1) {
+		out = append(out, traceMsg{sent: m[1] == "sent", start: strings.TrimSpace(m[2])})
 	}
 	return out
 }
 
-// requests counts the requests of method in the trace.
-func (r sippRun) requests(method string) int {
-	return len(regexp.MustCompile(`(?m)^`+method+` sip:`).FindAllString(r.msgLog, -1))
+// responses returns the status codes of the responses SIPp received, in
+// order.
+func (r sippRun) responses() []string {
+	var out []string
+	for _, m := range r.messages() {
+		if code, ok := strings.CutPrefix(m.start, "SIP/2.0 "); ok && !m.sent {
+			out = append(out, code[:min(3, len(code))])
+		}
+	}
+	return out
+}
+
+// requests counts the requests of method SIPp sent (sent) or received.
+func (r sippRun) requests(method string, sent bool) int {
+	n := 0
+	for _, m := range r.messages() {
+		if m.sent == sent && strings.HasPrefix(m.start, method+" ") {
+			n++
+		}
+	}
+	return n
 }
 
 // TestSIPpTrunkInboundCall: SIPp plays a PSTN trunk's peer (the trunk's
@@ -103,8 +125,8 @@ func TestSIPpTrunkInboundCall(t *testing.T) {
 		if !regexp.MustCompile(`^(100,)?180,(183,)?200,200$`).MatchString(got) {
 			t.Errorf("SIPp received responses %s, want [100,]180,[183,]200 to the INVITE and 200 to the BYE", got)
 		}
-		if run.requests("ACK") != 1 || run.requests("BYE") != 1 {
-			t.Errorf("SIPp sent %d ACK and %d BYE, want one each", run.requests("ACK"), run.requests("BYE"))
+		if run.requests("ACK", true) != 1 || run.requests("BYE", true) != 1 {
+			t.Errorf("SIPp sent %d ACK and %d BYE, want one each", run.requests("ACK", true), run.requests("BYE", true))
 		}
 		if !bobPhone.established() {
 			t.Fatal("Bob's phone logged no established call")
@@ -173,7 +195,7 @@ func TestSIPpTrunkInboundCall(t *testing.T) {
 		if got := strings.TrimSpace(string(final)); got != "480" {
 			t.Errorf("final response %s, want 480 (no device registered)", got)
 		}
-		if !strings.Contains(run.msgLog, "SIP/2.0 480 Temporarily Unavailable") || run.requests("ACK") != 1 {
+		if !strings.Contains(run.msgLog, "SIP/2.0 480 Temporarily Unavailable") || run.requests("ACK", true) != 1 {
 			t.Errorf("want a 480 ACKed once in SIPp's trace:\n%s", run.msgLog)
 		}
 		assertNoRecordingYet(t, srv, seen)
