@@ -87,7 +87,7 @@ func TestSIPpPhoneInfoDTMF(t *testing.T) {
 	if rec.OwnerID != alice {
 		t.Errorf("recording owner %q, want Alice %q", rec.OwnerID, alice)
 	}
-	length := assertRecordedTones(t, srv, rec, sippToneHz, toneLow, 2500*time.Millisecond, 3600*time.Millisecond)
+	length := assertRecordedWithSipp(t, srv, rec, 1, toneLow, 2500*time.Millisecond, 3600*time.Millisecond)
 	t.Logf("recording lasts %v for the 3 s between the codes", length)
 	if len(rec.Callrec.DTMF) != 0 {
 		t.Errorf("the recording has DTMF %v: the codes reached the recorder", rec.Callrec.DTMF)

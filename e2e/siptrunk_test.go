@@ -13,6 +13,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/callrec/callrec/media/prompt"
+	"github.com/callrec/callrec/media/tone"
 )
 
 // sippRun is one SIPp run as a SIP peer of the call plane (not of the
@@ -90,7 +93,7 @@ func (r sippRun) requests(method string, sent bool) int {
 // TestSIPpTrunkInboundCall: SIPp plays a PSTN trunk's peer (the trunk's
 // address and port are SIPp's) calling Bob's DID. Bob records Always.
 //
-//   - answered: Bob's phone answers by itself; SIPp gets 180 and 200,
+//   - answered: Bob's phone answers by itself; SIPp gets 200,
 //     ACKs, streams its 1000 Hz tone for 4 s and hangs up. Bob heard the
 //     tone; the recording has Bob's 660 Hz on channel 1 (the recorded
 //     party, R19) and SIPp's tone on channel 2, nothing else (R22).
@@ -120,10 +123,12 @@ func TestSIPpTrunkInboundCall(t *testing.T) {
 		if run.err != nil {
 			t.Fatalf("sipp trunk-inbound: %v\n%s\n%s", run.err, run.out, run.msgLog)
 		}
-		// On the wire: ringing then answered, and the BYE answered.
+		// On the wire: answered (a phone that answers by itself may do so
+		// before callrec passes its 180 on; the cancelled case below needs
+		// the 180), and the BYE answered.
 		got := strings.Join(run.responses(), ",")
-		if !regexp.MustCompile(`^(100,)?180,(183,)?200,200$`).MatchString(got) {
-			t.Errorf("SIPp received responses %s, want [100,]180,[183,]200 to the INVITE and 200 to the BYE", got)
+		if !regexp.MustCompile(`^(100,)?(180,)?(183,)?200,200$`).MatchString(got) {
+			t.Errorf("SIPp received responses %s, want [100,][180,][183,]200 to the INVITE and 200 to the BYE", got)
 		}
 		if run.requests("ACK", true) != 1 || run.requests("BYE", true) != 1 {
 			t.Errorf("SIPp sent %d ACK and %d BYE, want one each", run.requests("ACK", true), run.requests("BYE", true))
@@ -144,7 +149,7 @@ func TestSIPpTrunkInboundCall(t *testing.T) {
 
 		// The recording: Bob (recorded) on channel 1, the PSTN party on 2.
 		rec := srv.newRecording(seen)
-		assertRecordedTones(t, srv, rec, toneLow, sippToneHz, 3*time.Second, 5*time.Second)
+		assertRecordedWithSipp(t, srv, rec, 2, toneLow, 3*time.Second, 5*time.Second)
 	})
 
 	t.Run("cancelled while ringing", func(t *testing.T) {
@@ -217,4 +222,54 @@ func assertNoRecordingYet(t *testing.T, srv *server, seen map[string]bool) {
 			t.Errorf("recording %s (%s, endReason %q) of a call that was never answered", r.ID, r.Status, r.Callrec.EndReason)
 		}
 	}
+}
+
+// assertRecordedWithSipp is assertRecordedTones for a call with SIPp on
+// channel sippCh (1 or 2) and a baresip phone on the other: stereo,
+// between minLen and maxLen long, each party's tone on its channel
+// (20 dB over the other's), the phone's channel as strict as
+// assertRecordedOnly. SIPp's rtp_stream paces its packets less evenly
+// than baresip, so a 100 ms window of its channel may hold a phase jump
+// where the recorder realigned it (seen: the tone at 95 % of the energy);
+// its windows need 90 %: still far from a prompt mixed in (speech at
+// -15 dBFS against the tone's -10 dBFS is about a quarter of the energy),
+// and no prompt tone may be there at all (R22).
+func assertRecordedWithSipp(t *testing.T, srv *server, rec recordingJSON, sippCh int, phoneHz float64, minLen, maxLen time.Duration) time.Duration {
+	t.Helper()
+	info, chans := srv.download(rec)
+	if info.Channels != 2 || len(chans) != 2 {
+		t.Fatalf("recording has %d channels, want 2 (stereo)", info.Channels)
+	}
+	length := fileDuration(info.Frames, info.Rate)
+	if length < minLen || length > maxLen {
+		t.Fatalf("recording lasts %v, want %v..%v", length, minLen, maxLen)
+	}
+	s, p := sippCh-1, 2-sippCh
+	from, to := 300*time.Millisecond, length-300*time.Millisecond
+	sName, pName := fmt.Sprintf("recording channel %d (SIPp)", sippCh), fmt.Sprintf("recording channel %d (phone)", p+1)
+	assertTone(t, sName, chans[s], info.Rate, from, to, sippToneHz, phoneHz)
+	assertTone(t, pName, chans[p], info.Rate, from, to, phoneHz, sippToneHz)
+	assertRecordedOnly(t, pName, chans[p], info.Rate, from, to, phoneHz, gapsOf(rec, p+1))
+	const step = 100 * time.Millisecond
+	var silent time.Duration
+	for at := from; at+step <= to; at += step {
+		w := window(chans[s], info.Rate, at, at+step)
+		for _, f := range []float64{prompt.BeepFreq, prompt.RefusalFreq} {
+			if pw := tone.Power(w, info.Rate, f); pw > 1e-4 {
+				t.Errorf("%s: prompt tone %v Hz has power %.5f in %v-%v (R22)", sName, f, pw, at, at+step)
+			}
+		}
+		rms := tone.RMS(w)
+		if rms < 0.01 {
+			silent += step
+			continue
+		}
+		if share := tone.Power(w, info.Rate, sippToneHz) / 2 / (rms * rms); share < 0.9 {
+			t.Errorf("%s: %v Hz holds %.0f%% of the energy in %v-%v, want >= 90%%: something else is in the channel", sName, sippToneHz, 100*share, at, at+step)
+		}
+	}
+	if gaps := gapsOf(rec, sippCh); silent > gaps+step {
+		t.Errorf("%s: %v of silent windows, the recorder reports %v of gaps: audio is missing", sName, silent, gaps)
+	}
+	return length
 }
