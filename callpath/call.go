@@ -202,10 +202,12 @@ func (c *call) run(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	if dc == nil {
+		why := "cancelled" // the caller's CANCEL ended the dialog's context
 		if ctx.Err() == nil {
 			_ = ds.Respond(code, reason, nil)
+			why = fmt.Sprintf("%d %s", code, reason)
 		}
-		c.finish(fmt.Sprintf("%d %s", code, reason))
+		c.finish(why)
 		return
 	}
 	c.answeredBy(dc, targets)
