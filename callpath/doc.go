@@ -79,8 +79,10 @@
 // and each recording's SRS gets a hold or resume metadata update
 // (siprecclient.Session.Hold). Recording goes on. An offer without the
 // leg's codec switches it to the first codec the relay handles
-// (transcoding when needed; the recording of that party then gets no
-// audio, its SIPREC stream keeping the old codec). Glare gets 491
+// (transcoding when needed); the recordings' taps follow the new codec
+// and the party's SIPREC stream, negotiated in the old one, gets its
+// audio transcoded to that codec with continuous timestamps, so the
+// recording keeps the party's voice (recfeed.go). Glare gets 491
 // (RFC 3261 §14.2), an offer the other leg refuses 488 or 500; the call
 // stays up. An offer with the SDP version the peer sent last, or no SDP,
 // is a session refresh.
@@ -104,7 +106,9 @@
 // "180 Ringing" and the final status. The Refer-To target is routed as if
 // the transferor had dialled it and rung like a callee; when it answers,
 // the remaining party's relay.Leg is bridged with the target's new leg
-// (transcoding when their codecs differ, no re-INVITE), the transferor's
+// (transcoding when their codecs differ, no re-INVITE; a recording's
+// stream of the target's side is transcoded to the codec it
+// negotiated), the transferor's
 // leg is closed and its dialog gets a BYE (its own BYE is answered 200).
 // When the target fails, the final NOTIFY carries its status and the call
 // stays as it was. The policy is asked again for the new parties, with

@@ -239,6 +239,7 @@ func (c *call) reoffer(from relay.Side, req *sip.Request, tx sip.ServerTransacti
 			c.codecB = codec
 		}
 		c.mu.Unlock()
+		c.retap(br) // the recordings follow the new codec (recfeed.go)
 	}
 	br.Mute(from, !fwd)
 	br.Mute(to, !back)

@@ -497,15 +497,6 @@ func (c *call) hook(br *relay.Bridge) {
 	}
 }
 
-// carries reports whether stream of r's SIPREC session takes audio in
-// codec: after a transfer to a party whose codec differs from the one
-// the session negotiated, that party's stream stays silent rather than
-// carry another codec's payloads.
-func (r *recording) carries(stream int, codec relay.Codec) bool {
-	cs := r.codecs.Load()
-	return cs == nil || cs[stream&1].Name == codec.Name
-}
-
 // transferRecordings re-runs the policy for the call's new parties after
 // a transfer by the party on side from (now tp's side), with
 // CompliancePlayed when the compliance announcement played in this call
