@@ -85,7 +85,10 @@
 // recording keeps the party's voice (recfeed.go). Glare gets 491
 // (RFC 3261 §14.2), an offer the other leg refuses 488 or 500; the call
 // stays up. An offer with the SDP version the peer sent last, or no SDP,
-// is a session refresh.
+// is a session refresh. Over UDP our 200 to a re-INVITE is retransmitted
+// at T1, doubling up to T2, until its ACK arrives (RFC 3261 §13.3.1.4;
+// sipgo does this only for a dialog's first INVITE); with no ACK within
+// 64*T1 the call ends with BYE on both legs.
 //
 // Session timers (RFC 4028): a caller's Session-Expires below
 // Config.MinSE gets 422 with Min-SE; a caller that asked for a timer (or
