@@ -94,7 +94,9 @@
 // Config.MinSE gets 422 with Min-SE; a caller that asked for a timer (or
 // said Supported: timer) gets one, refreshed by us unless it asked to
 // refresh (refresher=uac). Our INVITEs to callees say Supported: timer
-// and Session-Expires (Config.SessionExpires) with refresher=uac. Where we
+// and Session-Expires (Config.SessionExpires) with refresher=uac; a
+// callee that answers 422 with a larger Min-SE gets the INVITE once more
+// with that Min-SE as its Session-Expires (RFC 4028 §7.3). Where we
 // refresh we send a re-INVITE with the same SDP at half the interval;
 // where the peer refreshes and no re-INVITE or UPDATE came by the
 // interval minus min(32 s, a third of it), or where our refresh gets 408,
