@@ -116,7 +116,12 @@
 // negotiated), the transferor's
 // leg is closed and its dialog gets a BYE (its own BYE is answered 200).
 // When the target fails, the final NOTIFY carries its status and the call
-// stays as it was. The policy is asked again for the new parties, with
+// stays as it was. A target that is a virtual line or a hunt group is
+// taken as a call to it would be: the line stays the party (its own
+// recording settings and language, R31, R21) and the person whose
+// device answered sees and controls the call in Server.Calls; a hunt
+// group's answering member becomes the party, in the group's language.
+// The policy is asked again for the new parties, with
 // CompliancePlayed when the compliance announcement played (R20: no start
 // announcement after a transfer); the remaining party's recording goes
 // on and its SRS gets a participant update (RFC 7866 §6.3, R37), the
