@@ -285,7 +285,7 @@ func (c *call) forkWith(ctx context.Context, targets []target, invite func(t tar
 				results <- result{idx: i, err: err, cancel: cancel}
 				return
 			}
-			err = dc.WaitAnswer(legCtx, sipgo.AnswerOptions{OnResponse: func(r *sip.Response) error {
+			opts := sipgo.AnswerOptions{OnResponse: func(r *sip.Response) error {
 				if progress != nil {
 					progress(r)
 					return nil
@@ -296,7 +296,11 @@ func (c *call) forkWith(ctx context.Context, targets []target, invite func(t tar
 					ringing.Do(func() { _ = c.ds.Respond(sip.StatusRinging, "Ringing", nil) })
 				}
 				return nil
-			}})
+			}}
+			err = dc.WaitAnswer(legCtx, opts)
+			if rdc, rerr, ok := c.retryMinSE(legCtx, dua, dc, req, err, opts); ok { // RFC 4028 §7.3 (minse.go)
+				dc, err = rdc, rerr
+			}
 			r := result{idx: i, dc: dc, res: dc.InviteResponse, err: err, cancel: cancel}
 			if err == nil {
 				a, perr := parseAudio(dc.InviteResponse.Body())

@@ -79,17 +79,24 @@
 // and each recording's SRS gets a hold or resume metadata update
 // (siprecclient.Session.Hold). Recording goes on. An offer without the
 // leg's codec switches it to the first codec the relay handles
-// (transcoding when needed; the recording of that party then gets no
-// audio, its SIPREC stream keeping the old codec). Glare gets 491
+// (transcoding when needed); the recordings' taps follow the new codec
+// and the party's SIPREC stream, negotiated in the old one, gets its
+// audio transcoded to that codec with continuous timestamps, so the
+// recording keeps the party's voice (recfeed.go). Glare gets 491
 // (RFC 3261 §14.2), an offer the other leg refuses 488 or 500; the call
 // stays up. An offer with the SDP version the peer sent last, or no SDP,
-// is a session refresh.
+// is a session refresh. Over UDP our 200 to a re-INVITE is retransmitted
+// at T1, doubling up to T2, until its ACK arrives (RFC 3261 §13.3.1.4;
+// sipgo does this only for a dialog's first INVITE); with no ACK within
+// 64*T1 the call ends with BYE on both legs.
 //
 // Session timers (RFC 4028): a caller's Session-Expires below
 // Config.MinSE gets 422 with Min-SE; a caller that asked for a timer (or
 // said Supported: timer) gets one, refreshed by us unless it asked to
 // refresh (refresher=uac). Our INVITEs to callees say Supported: timer
-// and Session-Expires (Config.SessionExpires) with refresher=uac. Where we
+// and Session-Expires (Config.SessionExpires) with refresher=uac; a
+// callee that answers 422 with a larger Min-SE gets the INVITE once more
+// with that Min-SE as its Session-Expires (RFC 4028 §7.3). Where we
 // refresh we send a re-INVITE with the same SDP at half the interval;
 // where the peer refreshes and no re-INVITE or UPDATE came by the
 // interval minus min(32 s, a third of it), or where our refresh gets 408,
@@ -104,10 +111,17 @@
 // "180 Ringing" and the final status. The Refer-To target is routed as if
 // the transferor had dialled it and rung like a callee; when it answers,
 // the remaining party's relay.Leg is bridged with the target's new leg
-// (transcoding when their codecs differ, no re-INVITE), the transferor's
+// (transcoding when their codecs differ, no re-INVITE; a recording's
+// stream of the target's side is transcoded to the codec it
+// negotiated), the transferor's
 // leg is closed and its dialog gets a BYE (its own BYE is answered 200).
 // When the target fails, the final NOTIFY carries its status and the call
-// stays as it was. The policy is asked again for the new parties, with
+// stays as it was. A target that is a virtual line or a hunt group is
+// taken as a call to it would be: the line stays the party (its own
+// recording settings and language, R31, R21) and the person whose
+// device answered sees and controls the call in Server.Calls; a hunt
+// group's answering member becomes the party, in the group's language.
+// The policy is asked again for the new parties, with
 // CompliancePlayed when the compliance announcement played (R20: no start
 // announcement after a transfer); the remaining party's recording goes
 // on and its SRS gets a participant update (RFC 7866 §6.3, R37), the

@@ -92,9 +92,9 @@ type recording struct {
 	paused bool
 	tick   *time.Ticker
 	quit   chan struct{}
-	ctl    recControl                     // state and serialised controls (control.go)
-	told   atomic.Bool                    // the SRS was told of the compliance announcement (compliance.go)
-	codecs atomic.Pointer[[2]relay.Codec] // each stream's codec, set before sess
+	ctl    recControl    // state and serialised controls (control.go)
+	told   atomic.Bool   // the SRS was told of the compliance announcement (compliance.go)
+	feeds  [2]streamFeed // each stream's audio, in its negotiated codec (recfeed.go)
 }
 
 // complianceBefore returns the compliance announcement that plays to the
@@ -268,12 +268,15 @@ func (c *call) answered() {
 	}()
 }
 
-// tap returns the relay tap of one side: each audio packet that party
-// sends goes to every recording of the call, on stream 0 when the party
-// is that recording's recorded party and on stream 1 otherwise. Prompts
-// never reach a tap (R22).
+// tap returns the relay tap of one side whose leg uses codec: each audio
+// packet that party sends goes to every recording of the call, on stream
+// 0 when the party is that recording's recorded party and on stream 1
+// otherwise, in the codec that stream negotiated (recfeed.go: a party
+// whose codec changed mid-call is transcoded). The taps are set again
+// with the new codec whenever a leg's codec changes. Prompts never reach
+// a tap (R22).
 func (c *call) tap(side relay.Side, codec relay.Codec, recs []*recording) relay.TapFunc {
-	return func(pkt []byte, _ time.Time) {
+	return func(pkt []byte, at time.Time) {
 		h, payload, err := mix.ParseRTP(pkt)
 		if err != nil || h.PayloadType != codec.PayloadType {
 			return
@@ -283,8 +286,10 @@ func (c *call) tap(side relay.Side, codec relay.Codec, recs []*recording) relay.
 			if r.side == side {
 				stream = 0
 			}
-			if sess := r.feed.Load(); sess != nil && r.carries(stream, codec) {
-				sess.Send(stream, payload, h.Timestamp)
+			if sess := r.feed.Load(); sess != nil {
+				if err := r.feeds[stream].forward(sess, stream, codec, &h, payload, at); err != nil {
+					c.s.log.Warn("callpath: recording stream", "call", c.id, "err", err)
+				}
 			}
 		}
 	}

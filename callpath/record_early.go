@@ -45,7 +45,10 @@ func (r *recording) open() (*siprecclient.Session, error) {
 	if r.side == relay.B {
 		codecs[0], codecs[1] = codecs[1], codecs[0]
 	}
-	r.codecs.Store(&codecs)
+	// The feeds learn the streams' codecs before the taps can see the
+	// session (r.feed.Store below).
+	r.feeds[0].init(codecs[0])
+	r.feeds[1].init(codecs[1])
 	me, other, dir := r.participants()
 	cfg := siprecclient.Config{
 		Targets: targets, Transport: s.cfg.SIPRECTransport, Client: s.tcpClient, Dialogs: s.dialogs,

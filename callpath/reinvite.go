@@ -23,7 +23,8 @@ const reinviteTimeout = 10 * time.Second
 // our SDP toward each leg, the peers' last SDP, session timers, hold.
 type dialogState struct {
 	legs   [2]legDialog
-	onHold bool // guarded by call.mu: some direction is stopped by a hold
+	onHold bool                     // guarded by call.mu: some direction is stopped by a hold
+	acks   map[ackKey]chan struct{} // guarded by call.mu: our 2xx awaiting their ACK (reack.go)
 }
 
 // legDialog is one leg's dialog. Fields after the atomics are guarded
@@ -239,6 +240,7 @@ func (c *call) reoffer(from relay.Side, req *sip.Request, tx sip.ServerTransacti
 			c.codecB = codec
 		}
 		c.mu.Unlock()
+		c.retap(br) // the recordings follow the new codec (recfeed.go)
 	}
 	br.Mute(from, !fwd)
 	br.Mute(to, !back)
@@ -305,7 +307,9 @@ func (c *call) answerReoffer(side relay.Side, req *sip.Request, tx sip.ServerTra
 	for _, h := range c.timerHeaders(side, true) {
 		res.AppendHeader(h)
 	}
+	acked := c.expectAck(side, req)
 	_ = tx.Respond(res)
+	c.retransmit(side, req, tx, res, acked) // RFC 3261 §13.3.1.4 (reack.go)
 }
 
 // offerLeg sends leg side a re-INVITE with our SDP for it in direction

@@ -138,6 +138,9 @@ type Server struct {
 	// repeatEvery maps Decision.Repeat to the repeat tone's period (nil:
 	// as is); tests shorten the policy's 10..90 s with it (R29).
 	repeatEvery func(time.Duration) time.Duration
+	// reackT1 is T1 for our 2xx retransmissions to re-INVITEs (0:
+	// sip.T1); tests shorten it (reack.go).
+	reackT1 time.Duration
 
 	mu    sync.Mutex
 	byID  map[string]*call // by the dialog id of either leg
@@ -381,8 +384,11 @@ func (s *Server) handleAck(req *sip.Request, tx sip.ServerTransaction) {
 	if s.dialogs.Handle(req, tx) {
 		return
 	}
-	if c, side, ok := s.findCall(req); ok && side == relay.A {
-		c.ack(req, tx)
+	if c, side, ok := s.findCall(req); ok {
+		c.acked(side, req) // stops our 2xx retransmissions (reack.go)
+		if side == relay.A {
+			c.ack(req, tx)
+		}
 	}
 }
 

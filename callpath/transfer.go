@@ -274,12 +274,13 @@ func (c *call) partyOn(side relay.Side) *party {
 	return c.callee
 }
 
-// kindOf is the kind of a call between a (side A) and b (side B).
+// kindOf is the kind of a call between a (side A) and b (side B); a
+// virtual line or feature is a party of the org, not of the PSTN.
 func kindOf(a, b *party) kind {
 	switch {
-	case a.person == nil:
+	case isPSTN(a):
 		return inbound
-	case b.person == nil:
+	case isPSTN(b):
 		return outbound
 	}
 	return internal
@@ -358,6 +359,7 @@ func (c *call) transfer(from relay.Side, cseq uint32, user string) {
 	}
 	leg.SetCodec(codec)
 	leg.SetRemote(answer.rtp, answer.rtcp)
+	tp = targetAnswered(tp, dc, targets) // a line's answerer, a hunt group's member (transfer_target.go)
 	if err := c.switchTo(from, tp, dc, leg, codec, sdp); err != nil {
 		s.log.Info("callpath: transfer not completed", "call", c.id, "err", err)
 		bctx, bcancel := context.WithTimeout(context.Background(), byeTimeout)
@@ -388,7 +390,7 @@ func (c *call) transferInvite(t target, fromTag string, remaining, transferor, t
 	req.SetTransport(t.transport)
 	fromUser := "anonymous"
 	switch {
-	case remaining.person != nil && tp.person == nil && len(remaining.person.PhoneNumbers) > 0:
+	case remaining.person != nil && isPSTN(tp) && len(remaining.person.PhoneNumbers) > 0:
 		fromUser = remaining.person.PhoneNumbers[0]
 	case remaining.person != nil && remaining.person.Extension != "":
 		fromUser = remaining.person.Extension
@@ -495,15 +497,6 @@ func (c *call) hook(br *relay.Bridge) {
 	}
 }
 
-// carries reports whether stream of r's SIPREC session takes audio in
-// codec: after a transfer to a party whose codec differs from the one
-// the session negotiated, that party's stream stays silent rather than
-// carry another codec's payloads.
-func (r *recording) carries(stream int, codec relay.Codec) bool {
-	cs := r.codecs.Load()
-	return cs == nil || cs[stream&1].Name == codec.Name
-}
-
 // transferRecordings re-runs the policy for the call's new parties after
 // a transfer by the party on side from (now tp's side), with
 // CompliancePlayed when the compliance announcement played in this call
@@ -542,15 +535,20 @@ func (c *call) transferRecordings(from relay.Side, tp *party) {
 		s.log.Warn("callpath: policy snapshot after transfer", "call", c.id, "err", err)
 	}
 	decide := func(side relay.Side, p, other *party, inbound bool) {
-		if snap == nil || p.person == nil {
+		// A person, or a virtual line with its own settings (R31); a
+		// hunt group's member speaks the group's language (R21).
+		t := p.recorded()
+		if snap == nil || t.Person == nil && t.Line == nil {
 			return
 		}
-		d := policy.Decide(snap, policy.Call{Inbound: inbound, PSTN: other.person == nil, Recorded: policy.Target{Person: p.person}, CompliancePlayed: played})
+		d := policy.Decide(snap, policy.Call{Inbound: inbound, PSTN: isPSTN(other), Recorded: t, CompliancePlayed: played,
+			Feature: p.via, VirtualLine: p.line})
+		pl := plan{side: side, person: t.Person, line: t.Line, dec: d}
 		if !d.Record {
-			s.log.Debug("callpath: not recorded after transfer", "call", c.id, "person", p.person.ID, "reason", d.Reason)
+			s.log.Debug("callpath: not recorded after transfer", "call", c.id, "owner", pl.ownerID(), "reason", d.Reason)
 			return
 		}
-		added = append(added, &recording{c: c, plan: plan{side: side, person: p.person, dec: d}, quit: make(chan struct{})})
+		added = append(added, &recording{c: c, plan: pl, quit: make(chan struct{})})
 	}
 	decide(from, tp, remaining, true)
 	if len(keep) == 0 {
