@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/callrec/callrec/internal/udpread"
 	"github.com/callrec/callrec/media"
 	"github.com/callrec/callrec/media/mix"
 )
@@ -367,35 +368,34 @@ func (l *Leg) Stats() Stats {
 	return s
 }
 
-// readRTP is the leg's RTP reader: one blocking read into a reused buffer
-// per datagram, no deadline, no allocation; closing the socket ends it.
+// readBatch is how many datagrams one read of a leg's RTP socket may
+// return: one arrives per 20 ms, more only after a scheduling delay.
+const readBatch = 4
+
+// readRTP is the leg's RTP reader: the shared reader (internal/udpread,
+// one recvmmsg(2) per wake-up on Linux) hands each datagram to handleRTP;
+// no deadline, no allocation per packet; closing the socket ends it.
 func (l *Leg) readRTP() {
 	defer l.readers.Done()
-	buf := make([]byte, maxDatagram)
-	for {
-		n, from, err := l.rtp.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) || l.isClosing() {
-				return
-			}
-			continue
-		}
-		l.handleRTP(buf[:n], from, time.Now())
-	}
+	l.readLoop(l.rtp, readBatch, l.handleRTP)
 }
 
+// readRTCP is the leg's RTCP reader (one datagram every few seconds: no
+// batching).
 func (l *Leg) readRTCP() {
 	defer l.readers.Done()
-	buf := make([]byte, maxDatagram)
+	l.readLoop(l.rtcp, 1, func(pkt []byte, from netip.AddrPort, _ time.Time) {
+		l.handleRTCP(pkt, from, false)
+	})
+}
+
+// readLoop reads c until the leg closes it; a read error that is not the
+// close is skipped, as a failed read of one datagram.
+func (l *Leg) readLoop(c *net.UDPConn, batch int, h udpread.Handler) {
 	for {
-		n, from, err := l.rtcp.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) || l.isClosing() {
-				return
-			}
-			continue
+		if err := udpread.Loop(c, batch, h); err == nil || l.isClosing() {
+			return
 		}
-		l.handleRTCP(buf[:n], from, false)
 	}
 }
 
