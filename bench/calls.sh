@@ -35,7 +35,9 @@ CALLREC_ADMIN_TOKEN=$token "$out/callrec" serve --data-dir "$out/data" \
   --sip-digest "$digest" --rtp-ports "$lo-$hi" \
   --log-level warn --min-free-disk 100MB 2> "$out/serve.log" &
 pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
+# kill fails when the server is already gone (stopped below): under set -e
+# that failure would become the script's exit status, so it is ignored.
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -sf http://127.0.0.1:18490/readyz >/dev/null && break; sleep 0.1; done
 prof=()
 if [[ ${PROFILE:-} == 1 ]]; then prof=(-server-profile "$out/server.pprof" -cpuprofile "$out/callload.pprof"); fi

@@ -17,7 +17,7 @@ CALLREC_ADMIN_TOKEN=$token "$out/callrec" serve --data-dir "$out/data" \
   --http 127.0.0.1:18480 --siprec 127.0.0.1:15470 --sip 127.0.0.1:15460 \
   --log-level warn --min-free-disk 100MB 2> "$out/serve.log" &
 pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT  # kill fails once the server is gone: not an error
 for _ in $(seq 100); do curl -sf http://127.0.0.1:18480/readyz >/dev/null && break; sleep 0.1; done
 "$out/siprecload" -n "$n" -duration "$dur" -target sip:srs@127.0.0.1:15470 \
   -server-pid "$pid" -api http://127.0.0.1:18480 -token-file "$out/token" \
