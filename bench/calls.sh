@@ -16,11 +16,10 @@ dur=${3:-20s}
 load=${4:-30s}
 shift $(( $# >= 4 ? 4 : $# ))
 digest=${DIGEST:-SHA-256}
-# --rtp-ports: config.MediaRanges gives the recorder the first half, the
-# relay the third quarter and the SIPREC client the last quarter; a
-# recorded call takes two port pairs (4 ports) in each, so the range needs
-# 16 ports per call; 20 per call leaves room. Kept below the kernel's
-# ephemeral range (32768-) which the load tool's own sockets use.
+# --rtp-ports: the recorder, the relay and the SIPREC client share one
+# range; a relayed and recorded call takes six port pairs (12 ports), so
+# 20 per call leaves room. Kept below the kernel's ephemeral range
+# (32768-) which the load tool's own sockets use.
 span=$(( c * 20 > 4000 ? c * 20 : 4000 ))
 lo=10000
 hi=$(( lo + span - 1 ))
