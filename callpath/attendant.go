@@ -165,7 +165,7 @@ func (c *call) transferTo(ctx context.Context, dest *party, aa *callrec.Feature,
 // says so and it has not played yet (R18, R20).
 func (c *call) playCompliance(ctx context.Context) {
 	lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
-	c.plans = c.s.decide(lctx, c)
+	c.plans, _ = c.s.decide(lctx, c) // logged; the call is up
 	cancel()
 	if played, _ := c.compliancePlayed(); played {
 		return

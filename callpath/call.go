@@ -85,10 +85,18 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		k, callee, ref = s.route(ctx, caller, req.Recipient.User)
 		if ref == nil {
 			c := &call{s: s, id: callIDOf(req), kind: k, caller: caller, callee: callee, start: s.cfg.Now(), done: make(chan struct{})}
-			c.plans = s.decide(ctx, c)
-			cancel()
-			c.run(req, tx)
-			return
+			var err error
+			c.plans, err = s.decide(ctx, c)
+			if err == nil {
+				cancel()
+				c.run(req, tx)
+				return
+			}
+			// Whether and how to record is unknown: refusing the call
+			// lets the caller retry (or its SBC try another node) rather
+			// than connect a call that should be recorded without it.
+			ref = &refusal{code: 503, reason: "Service Unavailable", hdrs: []sip.Header{sip.NewHeader("Retry-After", "5")},
+				why: "recording policy unavailable: " + err.Error()}
 		}
 	}
 	cancel()

@@ -8,6 +8,9 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/callrec/callrec/directory"
+	"github.com/callrec/callrec/store/sqlite/sqlitetest"
 )
 
 func statusOf(err error) int {
@@ -152,6 +155,37 @@ func TestCancelFromCallerCancelsCallee(t *testing.T) {
 	case <-bob.cancelled:
 	case <-time.After(5 * time.Second):
 		t.Fatal("the callee's leg was not cancelled")
+	}
+	waitCalls(t, e, 0)
+}
+
+// A call whose recording policy cannot be read (here: a location document
+// of the org is damaged) is refused with 503 and Retry-After, never connected without
+// the recording it may need; the callee is not rung.
+func TestPolicyUnavailableRefusesTheCall(t *testing.T) {
+	e := startEnv(t, nil)
+	alice, bob := newUA(t, "alice"), newUA(t, "bob")
+	alice.register(e, "alice")
+	bob.register(e, "bob")
+	sqlitetest.Update(t, e.store, func(tx directory.Tx) error {
+		return tx.Put(t.Context(), directory.Record{Kind: directory.Locations.Name, ID: "damaged", OrgID: e.org.ID, Data: []byte(`{"Name": 7}`)})
+	})
+	var res *sip.Response
+	_, err := alice.dial(e, "alice", "1002", newRTPPeer(t, 440), nil)
+	var de *sipgo.ErrDialogResponse
+	if errors.As(err, &de) {
+		res = de.Res
+	}
+	if res == nil || res.StatusCode != 503 {
+		t.Fatalf("got %v, want 503", err)
+	}
+	if h := res.GetHeader("Retry-After"); h == nil || h.Value() != "5" {
+		t.Errorf("Retry-After %v, want 5", h)
+	}
+	select {
+	case req := <-bob.invites:
+		t.Fatalf("the callee was rung: %s", req.StartLine())
+	default:
 	}
 	waitCalls(t, e, 0)
 }

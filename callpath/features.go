@@ -193,7 +193,7 @@ func (c *call) answeredBy(dc *sipgo.DialogClientSession, targets []target) {
 	c.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
 	defer cancel()
-	c.plans = c.s.decide(ctx, c)
+	c.plans, _ = c.s.decide(ctx, c) // logged; the call is up
 }
 
 // winner returns the person whose device answered dc: the target its

@@ -30,8 +30,10 @@ type plan struct {
 // decide asks the policy engine about each party of the call that can be
 // recorded: the callee of an inbound call, the caller of an outbound one,
 // both people of an internal call (one SIPREC session each,
-// design/interfaces.md). It returns the parties to record.
-func (s *Server) decide(ctx context.Context, c *call) []plan {
+// design/interfaces.md). It returns the parties to record, or the error
+// (logged) when the policy could not be read: a new call is then refused
+// rather than connected unrecorded; a call already up keeps going.
+func (s *Server) decide(ctx context.Context, c *call) ([]plan, error) {
 	var snap *policy.Snapshot
 	err := s.deps.Store.View(ctx, func(tx directory.Tx) error {
 		var err error
@@ -40,7 +42,7 @@ func (s *Server) decide(ctx context.Context, c *call) []plan {
 	})
 	if err != nil {
 		s.log.Warn("callpath: policy snapshot", "call", c.id, "err", err)
-		return nil
+		return nil, err
 	}
 	type cand struct {
 		side relay.Side
@@ -78,7 +80,7 @@ func (s *Server) decide(ctx context.Context, c *call) []plan {
 		}
 		out = append(out, p)
 	}
-	return out
+	return out, nil
 }
 
 // recording is one recorded party's SIPREC session in a call.

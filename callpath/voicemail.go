@@ -93,7 +93,7 @@ func (c *call) voicemail() {
 		c.s.log.Warn("callpath: voicemail: policy snapshot", "call", c.id, "err", err)
 	}
 	lang := policy.Decide(snap, policy.Call{Inbound: true, PSTN: c.kind == inbound, Recorded: policy.Target{Person: owner}, Voicemail: true}).Language
-	plans := c.s.decide(ctx, c)
+	plans, _ := c.s.decide(ctx, c) // logged; the message is still taken, unrecorded
 	cancel()
 	br, err := c.answerSelf()
 	if err != nil {
