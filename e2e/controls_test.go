@@ -124,15 +124,12 @@ func TestR25_R35_OnDemandAccessCodes(t *testing.T) {
 // after it; the event stream delivers started, paused, resumed, stopped
 // in order with the call and Alice's person id (R34), and the webhook
 // the same states; Bob's phone never receives a digit.
-func TestR25_R28_R34_PauseResumeCodesAndEvents(t *testing.T) {
-	srv, o := startPhoneOrg(t, "Pause Resume Ltd")
-	alice := o.person("Alice", "1001", "alice-Secret-1")
-	o.person("Bob", "1002", "bob-Secret-2")
-	o.record(alice, modePauseResume, nil)
-	hooks := newWebhookReceiver(t)
-	o.do("POST", "/v1/webhooks", map[string]any{"name": "recording events", "targetUrl": hooks.URL, "resource": "telephony_calls", "event": "all"}, 200)
-	es := o.subscribe(t)
-
+// pauseResumeCall runs Alice's internal call to Bob: 1.5 s recorded,
+// *48, 2 s paused, *49, 1.5 s recorded again, hang-up; each step awaits
+// its recording state event (started, paused, resumed, stopped). It
+// returns the call and when the two codes were sent.
+func pauseResumeCall(t *testing.T, o *phoneOrg, es *eventStream) (*internalCall, time.Time, time.Time) {
+	t.Helper()
 	c := startInternalCall(t, o)
 	es.await(t, 1, "started")
 	time.Sleep(1500 * time.Millisecond)
@@ -146,6 +143,19 @@ func TestR25_R28_R34_PauseResumeCodesAndEvents(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond)
 	c.hangUp(t)
 	es.await(t, 4, "stopped")
+	return c, sent48, sent49
+}
+
+func TestR25_R28_R34_PauseResumeCodesAndEvents(t *testing.T) {
+	srv, o := startPhoneOrg(t, "Pause Resume Ltd")
+	alice := o.person("Alice", "1001", "alice-Secret-1")
+	o.person("Bob", "1002", "bob-Secret-2")
+	o.record(alice, modePauseResume, nil)
+	hooks := newWebhookReceiver(t)
+	o.do("POST", "/v1/webhooks", map[string]any{"name": "recording events", "targetUrl": hooks.URL, "resource": "telephony_calls", "event": "all"}, 200)
+	es := o.subscribe(t)
+
+	c, sent48, sent49 := pauseResumeCall(t, o, es)
 
 	if c.bob.receivedDigits() {
 		t.Errorf("Bob's phone received telephone-events of Alice's access codes (R35: they are swallowed)")

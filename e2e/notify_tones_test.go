@@ -138,26 +138,13 @@ func TestR29_RepeatToneThroughTheBinary(t *testing.T) {
 // Alice hears them as far apart as the codes), no spoken prompt; the recording has one
 // pause interval, silent on both channels, and no beep (R22).
 func TestR28_PauseResumeBeep(t *testing.T) {
-	srv := startServer(t, serverOpts{extra: []string{"--sip-digest", "MD5"}})
-	o := newPhoneOrg(t, srv, "Beep Ltd")
+	srv, o := startPhoneOrg(t, "Beep Ltd")
 	alice := o.person("Alice", "1001", "alice-Secret-1")
 	o.person("Bob", "1002", "bob-Secret-2")
 	o.record(alice, modePauseResume, map[string]any{"notification": map[string]any{"type": "Beep", "enabled": true}})
 	es := o.subscribe(t)
 
-	c := startInternalCall(t, o)
-	es.await(t, 1, "started")
-	time.Sleep(1500 * time.Millisecond)
-	sent48 := time.Now()
-	c.alice.sendDigits("*48")
-	es.await(t, 2, "paused")
-	time.Sleep(2 * time.Second)
-	sent49 := time.Now()
-	c.alice.sendDigits("*49")
-	es.await(t, 3, "resumed")
-	time.Sleep(1500 * time.Millisecond)
-	c.hangUp(t)
-	es.await(t, 4, "stopped")
+	c, sent48, sent49 := pauseResumeCall(t, o, es)
 	if got := strings.Join(es.states(), ","); got != "started,paused,resumed,stopped" {
 		t.Errorf("events %s, want started,paused,resumed,stopped", got)
 	}
