@@ -30,9 +30,7 @@ func TestR31_VirtualLineCallListedForAnsweringPerson(t *testing.T) {
 			DisplayName: "Support", Extension: "1500", PhoneNumber: "+4535351500", Language: "en_US",
 			People: []string{personBob}, Recording: rec})
 	})
-	alice, bob := newUA(t, "alice"), newUA(t, "bob")
-	alice.register(r.env, "alice")
-	bob.register(r.env, "bob")
+	alice, bob := r.phones(t)
 	aliceRTP, bobRTP := newRTPPeer(t, 1000), newRTPPeer(t, 660)
 	bob.answerWith(bobRTP, 0)
 	dc, err := alice.dial(r.env, "alice", "1500", aliceRTP, nil)

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/callrec/callrec"
-	"github.com/callrec/callrec/directory"
 	"github.com/callrec/callrec/media/prompt"
 )
 
@@ -84,14 +83,9 @@ func hasCompliance(lang string) func(callrec.Recording) bool {
 func TestR22_R37_QueueComplianceInMetadata(t *testing.T) {
 	t.Parallel()
 	r := startRecEnvOpts(t, recOpts{mode: callrec.ModeAlways, org: func(o *callrec.OrgRecording) { o.Compliance.Inbound = true }})
-	putDirectory(t, r.env, func(tx directory.Tx) error {
-		return directory.Features.Put(t.Context(), tx, &callrec.Feature{ID: featureCQ, OrgID: r.org.ID, Kind: callrec.FeatureCallQueue,
-			Name: "Support", Extension: "1700", PhoneNumber: "+4535351700", Language: "da_DK", Members: []string{personBob}})
-	})
-	bob := newUA(t, "bob")
-	bob.register(r.env, "bob")
-	gwRTP, bobRTP := newRTPPeer(t, 1000), newRTPPeer(t, 660)
-	bob.answerWith(bobRTP, 500*time.Millisecond)
+	putSupportQueue(t, r.env)
+	gwRTP := newRTPPeer(t, 1000)
+	r.bobAnswers(t, newRTPPeer(t, 660), 500*time.Millisecond)
 	dialled := time.Now()
 	dc, err := r.trunk.dial(r.env, "+4587654321", "+4535351700", gwRTP, nil)
 	if err != nil {
@@ -183,14 +177,9 @@ func TestR18_R20_TransferBringsInPSTNParty(t *testing.T) {
 func TestR18_EarlyComplianceEndsWithSilence(t *testing.T) {
 	t.Parallel()
 	r := startRecEnv(t, callrec.ModeAlways, true)
-	bob := newUA(t, "bob")
-	bob.register(r.env, "bob")
-	bobRTP, gwRTP := newRTPPeer(t, 660), newRTPPeer(t, 440)
-	bob.answerWith(bobRTP, 0)
-	dc, err := r.trunk.dial(r.env, "", "+4535351002", gwRTP, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	gwRTP := newRTPPeer(t, 440)
+	r.bobAnswers(t, newRTPPeer(t, 660), 0)
+	dc, _ := r.dialFromPSTN(t, "+4535351002", gwRTP)
 	gwRTP.heardFor(t, time.Second)
 	if m := gwRTP.promptMatch(prompt.Compliance, "en_US"); m < 0.9 {
 		t.Fatalf("the caller heard no compliance prompt (match %.2f)", m)
@@ -217,8 +206,5 @@ func TestR18_EarlyComplianceEndsWithSilence(t *testing.T) {
 	if silent < 14 {
 		t.Errorf("%d ms of silence between the prompt and Bob's voice, want at least 280 ms (the early tail)", silent*20)
 	}
-	if err := dc.Bye(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	waitCalls(t, r.env, 0)
+	hangUp(t, r.env, dc)
 }

@@ -348,9 +348,7 @@ func switchGap(runs []toneRun, a, b string) (na, nb int, gap time.Duration, ok b
 func TestReinviteCodecChangeKeepsRecording(t *testing.T) {
 	t.Parallel()
 	r := startRecEnvOpts(t, recOpts{mode: callrec.ModeAlways})
-	alice, bob := newUA(t, "alice"), newUA(t, "bob")
-	alice.register(r.env, "alice")
-	bob.register(r.env, "bob")
+	alice, bob := r.phones(t)
 	aliceRTP := newRTPPeer(t, 1000)
 	bobRTP := newCodecPeer(t, 0, 660)
 	dsc := make(chan *sipgo.DialogServerSession, 1)
