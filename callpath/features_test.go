@@ -25,6 +25,20 @@ func putDirectory(t *testing.T, e *env, fn func(directory.Tx) error) {
 	}
 }
 
+// putSupportLine stores the virtual line "Support" (1500, +4535351500,
+// language lang) assigned to Bob, recorded as set changes the default
+// recording settings.
+func putSupportLine(t *testing.T, e *env, lang string, set func(*callrec.UserRecording)) {
+	t.Helper()
+	rec := callrec.DefaultUserRecording()
+	set(&rec)
+	putDirectory(t, e, func(tx directory.Tx) error {
+		return directory.VirtualLines.Put(t.Context(), tx, &callrec.VirtualLine{ID: lineSupport, OrgID: e.org.ID,
+			DisplayName: "Support", Extension: "1500", PhoneNumber: "+4535351500", Language: lang,
+			People: []string{personBob}, Recording: rec})
+	})
+}
+
 // putSupportQueue stores the call queue "Support" (1700, +4535351700,
 // language da_DK) whose agent is Bob.
 func putSupportQueue(t *testing.T, e *env) {
@@ -90,12 +104,8 @@ func (p *rtpPeer) waitPrompt(t *testing.T, kind, lang string) {
 func TestR31_R21_VirtualLineRecordedInItsLanguage(t *testing.T) {
 	t.Parallel()
 	r := startRecEnvOpts(t, recOpts{mode: callrec.ModeNever})
-	putDirectory(t, r.env, func(tx directory.Tx) error {
-		rec := callrec.DefaultUserRecording()
+	putSupportLine(t, r.env, "de_DE", func(rec *callrec.UserRecording) {
 		rec.Enabled, rec.Mode, rec.StartStopInternal = true, callrec.ModeAlways, true
-		return directory.VirtualLines.Put(t.Context(), tx, &callrec.VirtualLine{ID: lineSupport, OrgID: r.org.ID,
-			DisplayName: "Support", Extension: "1500", PhoneNumber: "+4535351500", Language: "de_DE",
-			People: []string{personBob}, Recording: rec})
 	})
 	alice, bob := r.phones(t)
 	aliceRTP, bobRTP := newRTPPeer(t, 1000), newRTPPeer(t, 660)
