@@ -534,15 +534,14 @@ func (s *server) replaceAnnouncement(atLoc bool) orgHandler {
 func (s *server) deleteAnnouncement(atLoc bool) orgHandler {
 	return func(w http.ResponseWriter, r *http.Request, tok *callrec.Token, org *callrec.Org) error {
 		ctx := r.Context()
-		var key string
-		err := s.store.Update(ctx, func(tx directory.Tx) error {
+		return s.deleteWithBlob(ctx, w, func(tx directory.Tx) (string, error) {
 			f, err := loadAnnouncement(ctx, tx, r, tok, org, atLoc, permWrite)
 			if err != nil {
-				return err
+				return "", err
 			}
 			refs, err := announcementRefs(ctx, tx, org, f.ID)
 			if err != nil {
-				return err
+				return "", err
 			}
 			if len(refs) > 0 {
 				var uses []string
@@ -554,19 +553,31 @@ func (s *server) deleteAnnouncement(atLoc bool) orgHandler {
 					uses = append(uses, where+" "+ref.Name)
 				}
 				slices.Sort(uses)
-				return conflictf("Announcement %s is in use by %s; choose another announcement there first", quote(f.Name), strings.Join(uses, ", "))
+				return "", conflictf("Announcement %s is in use by %s; choose another announcement there first", quote(f.Name), strings.Join(uses, ", "))
 			}
 			if err := tx.Delete(ctx, directory.AnnouncementFiles.Name, f.ID); err != nil {
-				return fmt.Errorf("api: announcement file: %w", err)
+				return "", fmt.Errorf("api: announcement file: %w", err)
 			}
-			key = f.BlobKey
-			return s.audit(ctx, tx, tok, org.ID, "delete", auditAnnouncement, f.ID, f, nil)
+			return f.BlobKey, s.audit(ctx, tx, tok, org.ID, "delete", auditAnnouncement, f.ID, f, nil)
 		})
-		if err != nil {
-			return err
-		}
-		s.dropBlob(ctx, key)
-		w.WriteHeader(http.StatusNoContent)
-		return nil
 	}
+}
+
+// deleteWithBlob runs del, which deletes a document holding audio and
+// returns its blob's key, in one transaction; once that committed the
+// blob is dropped and the answer is 204 No Content. A failed del keeps
+// both.
+func (s *server) deleteWithBlob(ctx context.Context, w http.ResponseWriter, del func(directory.Tx) (string, error)) error {
+	var key string
+	err := s.store.Update(ctx, func(tx directory.Tx) error {
+		var err error
+		key, err = del(tx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.dropBlob(ctx, key)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

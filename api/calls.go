@@ -203,13 +203,20 @@ func (s *server) visibleCalls(r *http.Request, orgID string, v callViewer) ([]Ac
 	return out, nil
 }
 
-// listCalls is GET /v1/telephony/calls.
-func (s *server) listCalls(w http.ResponseWriter, r *http.Request, tok *callrec.Token) error {
+// scopedCalls is the calls the token may see in the request's scope
+// (callScope, visibleCalls), with the viewer it sees them as.
+func (s *server) scopedCalls(r *http.Request, tok *callrec.Token) ([]ActiveCall, callViewer, error) {
 	orgID, v, err := s.callScope(r, tok)
 	if err != nil {
-		return err
+		return nil, v, err
 	}
 	calls, err := s.visibleCalls(r, orgID, v)
+	return calls, v, err
+}
+
+// listCalls is GET /v1/telephony/calls.
+func (s *server) listCalls(w http.ResponseWriter, r *http.Request, tok *callrec.Token) error {
+	calls, _, err := s.scopedCalls(r, tok)
 	if err != nil {
 		return err
 	}
@@ -227,11 +234,7 @@ func (s *server) listCalls(w http.ResponseWriter, r *http.Request, tok *callrec.
 // of the call; an admin who lists all calls gets the view of personId, or
 // the first person of the org in the call.
 func (s *server) getCall(w http.ResponseWriter, r *http.Request, tok *callrec.Token) error {
-	orgID, v, err := s.callScope(r, tok)
-	if err != nil {
-		return err
-	}
-	calls, err := s.visibleCalls(r, orgID, v)
+	calls, v, err := s.scopedCalls(r, tok)
 	if err != nil {
 		return err
 	}

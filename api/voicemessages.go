@@ -137,21 +137,30 @@ func renderVoiceMessage(m *callrec.VoiceMessage) voiceMessageJSON {
 		Read:         m.Read, Created: m.Created.UTC().Format("2006-01-02T15:04:05.000Z")}
 }
 
-// vmList is GET /v1/telephony/voiceMessages.
-func (s *server) vmList(w http.ResponseWriter, r *http.Request, tok *callrec.Token) error {
+// vmOwnMessages is the token's person's voice messages, read in one
+// transaction.
+func (s *server) vmOwnMessages(r *http.Request, tok *callrec.Token) ([]callrec.VoiceMessage, error) {
 	if err := vmOwner(tok); err != nil {
-		return err
+		return nil, err
 	}
-	out := voiceMessageListJSON{Items: []voiceMessageJSON{}}
+	var ms []callrec.VoiceMessage
 	err := s.store.View(r.Context(), func(tx directory.Tx) error {
-		ms, err := vmMessages(r.Context(), tx, tok)
-		for i := range ms {
-			out.Items = append(out.Items, renderVoiceMessage(&ms[i]))
-		}
+		var err error
+		ms, err = vmMessages(r.Context(), tx, tok)
 		return err
 	})
+	return ms, err
+}
+
+// vmList is GET /v1/telephony/voiceMessages.
+func (s *server) vmList(w http.ResponseWriter, r *http.Request, tok *callrec.Token) error {
+	ms, err := s.vmOwnMessages(r, tok)
 	if err != nil {
 		return err
+	}
+	out := voiceMessageListJSON{Items: make([]voiceMessageJSON, 0, len(ms))}
+	for i := range ms {
+		out.Items = append(out.Items, renderVoiceMessage(&ms[i]))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -159,23 +168,17 @@ func (s *server) vmList(w http.ResponseWriter, r *http.Request, tok *callrec.Tok
 
 // vmSummary is GET /v1/telephony/voiceMessages/summary.
 func (s *server) vmSummary(w http.ResponseWriter, r *http.Request, tok *callrec.Token) error {
-	if err := vmOwner(tok); err != nil {
+	ms, err := s.vmOwnMessages(r, tok)
+	if err != nil {
 		return err
 	}
 	var out voiceMessageSummaryJSON
-	err := s.store.View(r.Context(), func(tx directory.Tx) error {
-		ms, err := vmMessages(r.Context(), tx, tok)
-		for _, m := range ms {
-			if m.Read {
-				out.OldMessages++
-			} else {
-				out.NewMessages++
-			}
+	for _, m := range ms {
+		if m.Read {
+			out.OldMessages++
+		} else {
+			out.NewMessages++
 		}
-		return err
-	})
-	if err != nil {
-		return err
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -187,24 +190,16 @@ func (s *server) vmDelete(w http.ResponseWriter, r *http.Request, tok *callrec.T
 		return err
 	}
 	ctx := r.Context()
-	var key string
-	err := s.store.Update(ctx, func(tx directory.Tx) error {
+	return s.deleteWithBlob(ctx, w, func(tx directory.Tx) (string, error) {
 		m, err := vmLoad(ctx, tx, tok, r.PathValue("messageId"))
 		if err != nil {
-			return err
+			return "", err
 		}
 		if err := tx.Delete(ctx, directory.VoiceMessages.Name, m.ID); err != nil {
-			return fmt.Errorf("api: voice message: %w", err)
+			return "", fmt.Errorf("api: voice message: %w", err)
 		}
-		key = m.BlobKey
-		return s.audit(ctx, tx, tok, tok.OrgID, "delete", auditVoiceMessage, m.ID, m, nil)
+		return m.BlobKey, s.audit(ctx, tx, tok, tok.OrgID, "delete", auditVoiceMessage, m.ID, m, nil)
 	})
-	if err != nil {
-		return err
-	}
-	s.dropBlob(ctx, key)
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 // vmMark is POST .../markAsRead and .../markAsUnread: the body's

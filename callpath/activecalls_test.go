@@ -23,16 +23,10 @@ import (
 func TestR31_VirtualLineCallListedForAnsweringPerson(t *testing.T) {
 	t.Parallel()
 	r := startRecEnvOpts(t, recOpts{mode: callrec.ModeNever})
-	putDirectory(t, r.env, func(tx directory.Tx) error {
-		rec := callrec.DefaultUserRecording()
+	putSupportLine(t, r.env, "en_US", func(rec *callrec.UserRecording) {
 		rec.Enabled, rec.Mode = true, callrec.ModeAlwaysWithPauseResume
-		return directory.VirtualLines.Put(t.Context(), tx, &callrec.VirtualLine{ID: lineSupport, OrgID: r.org.ID,
-			DisplayName: "Support", Extension: "1500", PhoneNumber: "+4535351500", Language: "en_US",
-			People: []string{personBob}, Recording: rec})
 	})
-	alice, bob := newUA(t, "alice"), newUA(t, "bob")
-	alice.register(r.env, "alice")
-	bob.register(r.env, "bob")
+	alice, bob := r.phones(t)
 	aliceRTP, bobRTP := newRTPPeer(t, 1000), newRTPPeer(t, 660)
 	bob.answerWith(bobRTP, 0)
 	dc, err := alice.dial(r.env, "alice", "1500", aliceRTP, nil)

@@ -164,9 +164,7 @@ func foreign(pcm []int16, want string) (string, time.Duration, bool) {
 // internalCall: Alice (1000 Hz) calls Bob (660 Hz) by extension.
 func internalCall(t *testing.T, r *recEnv) (dc *sipgo.DialogClientSession, aliceRTP, bobRTP *rtpPeer, answered time.Time) {
 	t.Helper()
-	alice, bob := newUA(t, "alice"), newUA(t, "bob")
-	alice.register(r.env, "alice")
-	bob.register(r.env, "bob")
+	alice, bob := r.phones(t)
 	aliceRTP, bobRTP = newRTPPeer(t, 1000), newRTPPeer(t, 660)
 	bob.answerWith(bobRTP, 0)
 	dc, err := alice.dial(r.env, "alice", "1002", aliceRTP, func(res *sip.Response) {
@@ -319,19 +317,9 @@ func TestR20_R27_StartStopAnnouncements(t *testing.T) {
 		t.Parallel()
 		r := startRecEnvOpts(t, recOpts{mode: callrec.ModeAlways, bob: func(u *callrec.UserRecording) { u.StartStopPSTN = true },
 			org: func(o *callrec.OrgRecording) { o.Compliance.Inbound = true }})
-		bob := newUA(t, "bob")
-		bob.register(r.env, "bob")
 		bobRTP, gwRTP := newRTPPeer(t, 660), newRTPPeer(t, 1000)
-		bob.answerWith(bobRTP, 0)
-		var answered time.Time
-		dc, err := r.trunk.dial(r.env, "", "+4535351002", gwRTP, func(res *sip.Response) {
-			if res.StatusCode == 200 {
-				answered = time.Now()
-			}
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		r.bobAnswers(t, bobRTP, 0)
+		dc, answered := r.dialFromPSTN(t, "+4535351002", gwRTP)
 		r.waitState(t, 1, StateStarted)
 		bobRTP.heardFor(t, 2*time.Second)
 		gwRTP.heardFor(t, 500*time.Millisecond)
@@ -533,9 +521,7 @@ func TestX1_FailureBehaviours(t *testing.T) {
 			t.Parallel()
 			r := startRecEnvOpts(t, recOpts{mode: callrec.ModeAlways, noSRS: true,
 				org: func(o *callrec.OrgRecording) { o.FailureBehavior = tc.behaviour }})
-			alice, bob := newUA(t, "alice"), newUA(t, "bob")
-			alice.register(r.env, "alice")
-			bob.register(r.env, "bob")
+			alice, bob := r.phones(t)
 			aliceRTP, bobRTP := newRTPPeer(t, 1000), newRTPPeer(t, 660)
 			bob.answerWith(bobRTP, 0)
 			dc, err := alice.dial(r.env, "alice", "1002", aliceRTP, nil)

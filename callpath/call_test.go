@@ -26,9 +26,7 @@ func statusOf(err error) int {
 // tone), and a BYE from the caller ends the callee's leg.
 func TestInternalCallConnectsAndMediaFlowsBothWays(t *testing.T) {
 	e := startEnv(t, nil)
-	alice, bob := newUA(t, "alice"), newUA(t, "bob")
-	alice.register(e, "alice")
-	bob.register(e, "bob")
+	alice, bob := e.phones(t)
 	aliceRTP, bobRTP := newRTPPeer(t, 440), newRTPPeer(t, 660)
 	bob.answerWith(bobRTP, 100*time.Millisecond)
 	var got180 bool
@@ -41,12 +39,7 @@ func TestInternalCallConnectsAndMediaFlowsBothWays(t *testing.T) {
 	}
 	aliceRTP.waitHeard(t, 600*time.Millisecond)
 	bobRTP.waitHeard(t, 600*time.Millisecond)
-	if f, _ := aliceRTP.heardTone(candidates); f != 660 {
-		t.Errorf("caller hears %v Hz, want the callee's 660", f)
-	}
-	if f, _ := bobRTP.heardTone(candidates); f != 440 {
-		t.Errorf("callee hears %v Hz, want the caller's 440", f)
-	}
+	wantHear(t, "", candidates, hears{"the caller", aliceRTP, 660, "the callee"}, hears{"the callee", bobRTP, 440, "the caller"})
 	if err := dc.Bye(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -119,9 +112,7 @@ func TestCallRefusals(t *testing.T) {
 // A CANCEL from the caller cancels the callee's ringing leg.
 func TestCancelFromCallerCancelsCallee(t *testing.T) {
 	e := startEnv(t, nil)
-	alice, bob := newUA(t, "alice"), newUA(t, "bob")
-	alice.register(e, "alice")
-	bob.register(e, "bob")
+	alice, bob := e.phones(t)
 	bob.ringForever()
 	peer := newRTPPeer(t, 440)
 	ctx, cancel := context.WithCancel(t.Context())
@@ -164,9 +155,7 @@ func TestCancelFromCallerCancelsCallee(t *testing.T) {
 // the recording it may need; the callee is not rung.
 func TestPolicyUnavailableRefusesTheCall(t *testing.T) {
 	e := startEnv(t, nil)
-	alice, bob := newUA(t, "alice"), newUA(t, "bob")
-	alice.register(e, "alice")
-	bob.register(e, "bob")
+	alice, bob := e.phones(t)
 	sqlitetest.Update(t, e.store, func(tx directory.Tx) error {
 		return tx.Put(t.Context(), directory.Record{Kind: directory.Locations.Name, ID: "damaged", OrgID: e.org.ID, Data: []byte(`{"Name": 7}`)})
 	})

@@ -5,11 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emiago/sipgo"
-	"github.com/emiago/sipgo/sip"
-
 	"github.com/callrec/callrec"
-	"github.com/callrec/callrec/directory"
 	"github.com/callrec/callrec/media/prompt"
 )
 
@@ -87,14 +83,9 @@ func hasCompliance(lang string) func(callrec.Recording) bool {
 func TestR22_R37_QueueComplianceInMetadata(t *testing.T) {
 	t.Parallel()
 	r := startRecEnvOpts(t, recOpts{mode: callrec.ModeAlways, org: func(o *callrec.OrgRecording) { o.Compliance.Inbound = true }})
-	putDirectory(t, r.env, func(tx directory.Tx) error {
-		return directory.Features.Put(t.Context(), tx, &callrec.Feature{ID: featureCQ, OrgID: r.org.ID, Kind: callrec.FeatureCallQueue,
-			Name: "Support", Extension: "1700", PhoneNumber: "+4535351700", Language: "da_DK", Members: []string{personBob}})
-	})
-	bob := newUA(t, "bob")
-	bob.register(r.env, "bob")
-	gwRTP, bobRTP := newRTPPeer(t, 1000), newRTPPeer(t, 660)
-	bob.answerWith(bobRTP, 500*time.Millisecond)
+	putSupportQueue(t, r.env)
+	gwRTP := newRTPPeer(t, 1000)
+	r.bobAnswers(t, newRTPPeer(t, 660), 500*time.Millisecond)
 	dialled := time.Now()
 	dc, err := r.trunk.dial(r.env, "+4587654321", "+4535351700", gwRTP, nil)
 	if err != nil {
@@ -131,33 +122,22 @@ func TestR22_R37_QueueComplianceInMetadata(t *testing.T) {
 // Announcement's: the caller hears no speech after the answer.)
 func TestR18_R20_TransferBringsInPSTNParty(t *testing.T) {
 	t.Parallel()
-	comp, _, _ := prompt.Get(prompt.Compliance, "en_US")
-	compLen := time.Duration(len(comp)) * time.Second / 8000
+	compLen := promptLen(prompt.Compliance, "en_US")
 	t.Run("internal call transferred to the PSTN", func(t *testing.T) {
 		t.Parallel()
 		r := startRecEnvOpts(t, recOpts{mode: callrec.ModeAlways, org: func(o *callrec.OrgRecording) {
 			o.Compliance = callrec.ComplianceAnnouncement{Inbound: true, Outbound: true, OutboundDelay: true, DelaySeconds: 1}
 		}})
-		alice, bob := newSigPhone(t, "alice"), newSigPhone(t, "bob")
-		alice.register(r.env, "alice")
-		bob.register(r.env, "bob")
-		aliceRTP, bobRTP, gwRTP := newRTPPeer(t, 1000), newRTPPeer(t, 660), newRTPPeer(t, 440)
-		bob.answerKeep(bobRTP)
-		gw := &sigPhone{ua: r.trunk.ua, answered: make(chan *sipgo.DialogServerSession, 1)}
-		gw.answerKeep(gwRTP)
-		dc, err := alice.dial(r.env, "alice", "1002", aliceRTP, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		bob.dialog(t)
+		gwRTP := newRTPPeer(t, 440)
+		gw := r.gatewayPhone(gwRTP)
+		c := r.dialSigCall(t)
+		bobRTP := c.bobRTP
 		r.waitState(t, 1, StateStarted)
 		bobRTP.heardFor(t, time.Second)
 		if s := bobRTP.runsOf(clsSpeech, 3, time.Time{}); len(s) != 0 {
 			t.Errorf("Bob heard speech in an internal call: %v (R17)", s)
 		}
-		if code := refer(t, r.env, dc, "+4587654321"); code != sip.StatusAccepted {
-			t.Fatalf("REFER got %d, want 202", code)
-		}
+		referOK(t, r.env, c.dc, "+4587654321")
 		gwDS := gw.dialog(t)
 		answered := time.Now()
 		gwRTP.heardFor(t, time.Second+compLen+time.Second)
@@ -171,11 +151,7 @@ func TestR18_R20_TransferBringsInPSTNParty(t *testing.T) {
 		if m := gwRTP.promptMatch(prompt.Compliance, "en_US"); m < 0.9 {
 			t.Errorf("the PSTN party heard no en_US compliance prompt (match %.2f)", m)
 		}
-		var speech time.Duration
-		for _, s := range gwRTP.runsOf(clsSpeech, 1, time.Time{}) {
-			speech += time.Duration(s.len) * 20 * time.Millisecond
-		}
-		if speech < compLen/3 || speech > compLen*5/4 {
+		if speech := gwRTP.speechSince(time.Time{}); speech < compLen/3 || speech > compLen*5/4 {
 			t.Errorf("the PSTN party heard %s of speech, want the %s compliance prompt once (R20)", speech, compLen)
 		}
 		if s := bobRTP.runsOf(clsSpeech, 3, answered); len(s) != 0 {
@@ -201,14 +177,9 @@ func TestR18_R20_TransferBringsInPSTNParty(t *testing.T) {
 func TestR18_EarlyComplianceEndsWithSilence(t *testing.T) {
 	t.Parallel()
 	r := startRecEnv(t, callrec.ModeAlways, true)
-	bob := newUA(t, "bob")
-	bob.register(r.env, "bob")
-	bobRTP, gwRTP := newRTPPeer(t, 660), newRTPPeer(t, 440)
-	bob.answerWith(bobRTP, 0)
-	dc, err := r.trunk.dial(r.env, "", "+4535351002", gwRTP, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	gwRTP := newRTPPeer(t, 440)
+	r.bobAnswers(t, newRTPPeer(t, 660), 0)
+	dc, _ := r.dialFromPSTN(t, "+4535351002", gwRTP)
 	gwRTP.heardFor(t, time.Second)
 	if m := gwRTP.promptMatch(prompt.Compliance, "en_US"); m < 0.9 {
 		t.Fatalf("the caller heard no compliance prompt (match %.2f)", m)
@@ -235,8 +206,5 @@ func TestR18_EarlyComplianceEndsWithSilence(t *testing.T) {
 	if silent < 14 {
 		t.Errorf("%d ms of silence between the prompt and Bob's voice, want at least 280 ms (the early tail)", silent*20)
 	}
-	if err := dc.Bye(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	waitCalls(t, r.env, 0)
+	hangUp(t, r.env, dc)
 }

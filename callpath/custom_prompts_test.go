@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emiago/sipgo/sip"
-
 	"github.com/callrec/callrec"
 	"github.com/callrec/callrec/audiofile"
 	"github.com/callrec/callrec/blob/fs"
@@ -103,19 +101,9 @@ func TestR17_R22_CustomComplianceAnnouncement(t *testing.T) {
 			}); err != nil {
 				t.Fatal(err)
 			}
-			bob := newUA(t, "bob")
-			bob.register(r.env, "bob")
 			bobRTP, gwRTP := newRTPPeer(t, 660), newRTPPeer(t, 440)
-			bob.answerWith(bobRTP, 0)
-			var answeredAt time.Time
-			dc, err := r.trunk.dial(r.env, "", "+4535351002", gwRTP, func(res *sip.Response) {
-				if res.StatusCode == 200 {
-					answeredAt = time.Now()
-				}
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			r.bobAnswers(t, bobRTP, 0)
+			dc, answeredAt := r.dialFromPSTN(t, "+4535351002", gwRTP)
 			kHz, other := gwRTP.heardBefore(answeredAt)
 			if tc.wantFile {
 				// 1.5 s = 75 windows; the first and last may be partial.

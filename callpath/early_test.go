@@ -21,9 +21,7 @@ var earlyCandidates = []float64{440, 660, 700, 1400, 480}
 func TestEarlyMedia183IsHeardBeforeAnswer(t *testing.T) {
 	t.Parallel()
 	e := startEnv(t, nil)
-	alice, bob := newUA(t, "alice"), newUA(t, "bob")
-	alice.register(e, "alice")
-	bob.register(e, "bob")
+	alice, bob := e.phones(t)
 	aliceRTP, bobRTP := newRTPPeer(t, 440), newRTPPeer(t, 700)
 	answerNow := make(chan struct{})
 	bob.mu.Lock()
@@ -88,16 +86,9 @@ func TestEarlyMedia183IsHeardBeforeAnswer(t *testing.T) {
 		t.Errorf("183 SDP %q differs from the 200's %q", got183.Body(), dc.InviteResponse.Body())
 	}
 	bobRTP.waitHeard(t, 600*time.Millisecond)
-	if f, _ := bobRTP.heardTone(earlyCandidates); f != 440 {
-		t.Errorf("callee hears %v Hz after answer, want the caller's 440", f)
-	}
-	if f, _ := aliceRTP.heardTone(earlyCandidates); f != 700 {
-		t.Errorf("caller hears %v Hz after answer, want 700", f)
-	}
-	if err := dc.Bye(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	waitCalls(t, e, 0)
+	wantHear(t, " after answer", earlyCandidates,
+		hears{"the callee", bobRTP, 440, "the caller"}, hears{"the caller", aliceRTP, 700, "the callee"})
+	hangUp(t, e, dc)
 }
 
 // A 183 without SDP is still relayed as a bodiless 180: no early media,
@@ -105,9 +96,7 @@ func TestEarlyMedia183IsHeardBeforeAnswer(t *testing.T) {
 func TestEarly183WithoutSDPIsRinging(t *testing.T) {
 	t.Parallel()
 	e := startEnv(t, nil)
-	alice, bob := newUA(t, "alice"), newUA(t, "bob")
-	alice.register(e, "alice")
-	bob.register(e, "bob")
+	alice, bob := e.phones(t)
 	aliceRTP, bobRTP := newRTPPeer(t, 440), newRTPPeer(t, 700)
 	answeredAt := make(chan time.Time, 1)
 	bob.mu.Lock()

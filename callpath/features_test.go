@@ -25,6 +25,30 @@ func putDirectory(t *testing.T, e *env, fn func(directory.Tx) error) {
 	}
 }
 
+// putSupportLine stores the virtual line "Support" (1500, +4535351500,
+// language lang) assigned to Bob, recorded as set changes the default
+// recording settings.
+func putSupportLine(t *testing.T, e *env, lang string, set func(*callrec.UserRecording)) {
+	t.Helper()
+	rec := callrec.DefaultUserRecording()
+	set(&rec)
+	putDirectory(t, e, func(tx directory.Tx) error {
+		return directory.VirtualLines.Put(t.Context(), tx, &callrec.VirtualLine{ID: lineSupport, OrgID: e.org.ID,
+			DisplayName: "Support", Extension: "1500", PhoneNumber: "+4535351500", Language: lang,
+			People: []string{personBob}, Recording: rec})
+	})
+}
+
+// putSupportQueue stores the call queue "Support" (1700, +4535351700,
+// language da_DK) whose agent is Bob.
+func putSupportQueue(t *testing.T, e *env) {
+	t.Helper()
+	putDirectory(t, e, func(tx directory.Tx) error {
+		return directory.Features.Put(t.Context(), tx, &callrec.Feature{ID: featureCQ, OrgID: e.org.ID, Kind: callrec.FeatureCallQueue,
+			Name: "Support", Extension: "1700", PhoneNumber: "+4535351700", Language: "da_DK", Members: []string{personBob}})
+	})
+}
+
 // promptMatch is how well what a peer heard contains the start of a
 // prompt: the best normalised correlation between the prompt's first
 // second and the heard audio at any packet boundary (prompts start on
@@ -80,16 +104,10 @@ func (p *rtpPeer) waitPrompt(t *testing.T, kind, lang string) {
 func TestR31_R21_VirtualLineRecordedInItsLanguage(t *testing.T) {
 	t.Parallel()
 	r := startRecEnvOpts(t, recOpts{mode: callrec.ModeNever})
-	putDirectory(t, r.env, func(tx directory.Tx) error {
-		rec := callrec.DefaultUserRecording()
+	putSupportLine(t, r.env, "de_DE", func(rec *callrec.UserRecording) {
 		rec.Enabled, rec.Mode, rec.StartStopInternal = true, callrec.ModeAlways, true
-		return directory.VirtualLines.Put(t.Context(), tx, &callrec.VirtualLine{ID: lineSupport, OrgID: r.org.ID,
-			DisplayName: "Support", Extension: "1500", PhoneNumber: "+4535351500", Language: "de_DE",
-			People: []string{personBob}, Recording: rec})
 	})
-	alice, bob := newUA(t, "alice"), newUA(t, "bob")
-	alice.register(r.env, "alice")
-	bob.register(r.env, "bob")
+	alice, bob := r.phones(t)
 	aliceRTP, bobRTP := newRTPPeer(t, 1000), newRTPPeer(t, 660)
 	bob.answerWith(bobRTP, 0)
 	dc, err := alice.dial(r.env, "alice", "1500", aliceRTP, nil)
@@ -188,14 +206,9 @@ func TestR21_HuntGroupLanguage(t *testing.T) {
 func TestCallQueue_PromptThenAgent(t *testing.T) {
 	t.Parallel()
 	r := startRecEnvOpts(t, recOpts{mode: callrec.ModeAlways})
-	putDirectory(t, r.env, func(tx directory.Tx) error {
-		return directory.Features.Put(t.Context(), tx, &callrec.Feature{ID: featureCQ, OrgID: r.org.ID, Kind: callrec.FeatureCallQueue,
-			Name: "Support", Extension: "1700", PhoneNumber: "+4535351700", Language: "da_DK", Members: []string{personBob}})
-	})
-	bob := newUA(t, "bob")
-	bob.register(r.env, "bob")
+	putSupportQueue(t, r.env)
 	gwRTP, bobRTP := newRTPPeer(t, 1000), newRTPPeer(t, 660)
-	bob.answerWith(bobRTP, 1500*time.Millisecond)
+	r.bobAnswers(t, bobRTP, 1500*time.Millisecond)
 	dialled := time.Now()
 	dc, err := r.trunk.dial(r.env, "+4587654321", "+4535351700", gwRTP, nil)
 	if err != nil {
@@ -220,12 +233,9 @@ func TestCallQueue_PromptThenAgent(t *testing.T) {
 	if d := agent[0].from.Sub(dialled); d < 1200*time.Millisecond {
 		t.Errorf("the agent was heard %s after dialling, before they answered", d)
 	}
-	if f, _ := gwRTP.heardTone(candidates); f != 660 {
-		t.Errorf("caller hears %v Hz at the end, want the agent's 660: the prompt did not stop", f)
-	}
-	if f, _ := bobRTP.heardTone([]float64{1000, 660, 440}); f != 1000 {
-		t.Errorf("the agent hears %v Hz, want the caller's 1000", f)
-	}
+	// The caller hearing the agent at the end: the prompt stopped.
+	wantHear(t, " at the end", threeTones,
+		hears{"the caller", gwRTP, 660, "the agent"}, hears{"the agent", bobRTP, 1000, "the caller"})
 	recs, _ := r.finish(t, dc)
 	if len(recs) != 1 || recs[0].OwnerID != personBob {
 		t.Fatalf("recordings %v, want one of Bob, the agent", recs)
@@ -243,9 +253,7 @@ func TestAutoAttendant_MenuDigit(t *testing.T) {
 		return directory.Features.Put(t.Context(), tx, &callrec.Feature{ID: featureAA, OrgID: e.org.ID, Kind: callrec.FeatureAutoAttendant,
 			Name: "Main", Extension: "1800", Language: "de_DE", Menu: []callrec.MenuKey{{Digit: "1", Target: "1002"}}})
 	})
-	alice, bob := newUA(t, "alice"), newUA(t, "bob")
-	alice.register(e, "alice")
-	bob.register(e, "bob")
+	alice, bob := e.phones(t)
 	aliceRTP, bobRTP := newRTPPeer(t, 1000), newRTPPeer(t, 660)
 	bob.answerWith(bobRTP, 0)
 	dc, err := alice.dial(e, "alice", "1800", aliceRTP, nil)
@@ -266,16 +274,8 @@ func TestAutoAttendant_MenuDigit(t *testing.T) {
 	}
 	bobRTP.waitHeard(t, time.Second)
 	aliceRTP.heardFor(t, time.Second)
-	if f, _ := aliceRTP.heardTone(candidates); f != 660 {
-		t.Errorf("Alice hears %v Hz, want Bob's 660", f)
-	}
-	if f, _ := bobRTP.heardTone([]float64{1000, 660, 440}); f != 1000 {
-		t.Errorf("Bob hears %v Hz, want Alice's 1000", f)
-	}
-	if err := dc.Bye(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	waitCalls(t, e, 0)
+	wantHear(t, "", threeTones, hears{"Alice", aliceRTP, 660, "Bob"}, hears{"Bob", bobRTP, 1000, "Alice"})
+	hangUp(t, e, dc)
 }
 
 // TestAutoAttendant_UnknownExtension: Alice dials 9# and then 8# at the
@@ -289,9 +289,7 @@ func TestAutoAttendant_UnknownExtension(t *testing.T) {
 		return directory.Features.Put(t.Context(), tx, &callrec.Feature{ID: featureAA, OrgID: e.org.ID, Kind: callrec.FeatureAutoAttendant,
 			Name: "Main", Extension: "1800", Language: "en_GB", Menu: []callrec.MenuKey{{Digit: "1", Target: "1002"}}})
 	})
-	alice, bob := newUA(t, "alice"), newUA(t, "bob")
-	alice.register(e, "alice")
-	bob.register(e, "bob")
+	alice, bob := e.phones(t)
 	aliceRTP := newRTPPeer(t, 1000)
 	if _, err := alice.dial(e, "alice", "1800", aliceRTP, nil); err != nil {
 		t.Fatal(err)

@@ -122,17 +122,9 @@ func (p *sigPhone) infoDigits(t *testing.T) string {
 func TestR25_R35_InfoDTMFControls(t *testing.T) {
 	t.Parallel()
 	r := startRecEnvOpts(t, recOpts{mode: callrec.ModeOnDemand})
-	alice, bob := newSigPhone(t, "alice"), newSigPhone(t, "bob")
-	alice.register(r.env, "alice")
-	bob.register(r.env, "bob")
-	aliceRTP, bobRTP := newRTPPeer(t, 1000), newRTPPeer(t, 660)
-	bob.answerKeep(bobRTP)
-	dc, err := alice.dial(r.env, "alice", "1002", aliceRTP, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bobDS := bob.dialog(t)
-	aliceRTP.waitHeard(t, 500*time.Millisecond)
+	c := r.dialSigCall(t)
+	alice, bobDS := c.alice, c.bobDS
+	c.aliceRTP.waitHeard(t, 500*time.Millisecond)
 	for i, step := range []struct {
 		code, ctype, state string
 	}{
@@ -171,7 +163,7 @@ func TestR25_R35_InfoDTMFControls(t *testing.T) {
 	if got := r.states(); len(got) != 3 {
 		t.Errorf("events %v, want started, paused, resumed", got)
 	}
-	r.finish(t, dc)
+	r.finish(t, c.dc)
 }
 
 // TestR35_HeldStarThatStartsNoCodeReachesTheOtherParty: Bob (on_demand)
@@ -182,18 +174,10 @@ func TestR25_R35_InfoDTMFControls(t *testing.T) {
 func TestR35_HeldStarThatStartsNoCodeReachesTheOtherParty(t *testing.T) {
 	t.Parallel()
 	r := startRecEnvOpts(t, recOpts{mode: callrec.ModeOnDemand})
-	alice, bob := newSigPhone(t, "alice"), newSigPhone(t, "bob")
-	alice.register(r.env, "alice")
-	bob.register(r.env, "bob")
-	aliceRTP, bobRTP := newRTPPeer(t, 1000), newRTPPeer(t, 660)
-	bob.answerKeep(bobRTP)
-	dc, err := alice.dial(r.env, "alice", "1002", aliceRTP, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bob.dialog(t)
+	c := r.dialSigCall(t)
+	alice, aliceRTP := c.alice, c.aliceRTP
 	aliceRTP.waitHeard(t, 500*time.Millisecond)
-	bobRTP.press(t, "*5")
+	c.bobRTP.press(t, "*5")
 	var got string
 	waitUntil(t, "two INFO digits at Alice", func() bool {
 		got += alice.infoDigits(t)
@@ -209,5 +193,5 @@ func TestR35_HeldStarThatStartsNoCodeReachesTheOtherParty(t *testing.T) {
 	if got := r.states(); len(got) != 0 {
 		t.Errorf("events %v: *5 is no code", got)
 	}
-	r.finish(t, dc)
+	r.finish(t, c.dc)
 }

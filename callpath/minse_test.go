@@ -27,9 +27,7 @@ func TestCallee422RetriedWithMinSE(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e := startEnv(t, nil)
-			alice, bob := newUA(t, "alice"), newUA(t, "bob")
-			alice.register(e, "alice")
-			bob.register(e, "bob")
+			alice, bob := e.phones(t)
 			aliceRTP, bobRTP := newRTPPeer(t, 440), newRTPPeer(t, 660)
 			var n atomic.Int32
 			bob.mu.Lock()
@@ -85,12 +83,7 @@ func TestCallee422RetriedWithMinSE(t *testing.T) {
 			}
 			aliceRTP.waitHeard(t, 400*time.Millisecond)
 			bobRTP.waitHeard(t, 400*time.Millisecond)
-			if f, _ := aliceRTP.heardTone(candidates); f != 660 {
-				t.Errorf("Alice hears %v Hz, want Bob's 660", f)
-			}
-			if f, _ := bobRTP.heardTone(candidates); f != 440 {
-				t.Errorf("Bob hears %v Hz, want Alice's 440", f)
-			}
+			wantHear(t, "", candidates, hears{"Alice", aliceRTP, 660, "Bob"}, hears{"Bob", bobRTP, 440, "Alice"})
 			_ = dc.Bye(t.Context())
 			waitCalls(t, e, 0)
 		})

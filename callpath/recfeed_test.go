@@ -348,9 +348,7 @@ func switchGap(runs []toneRun, a, b string) (na, nb int, gap time.Duration, ok b
 func TestReinviteCodecChangeKeepsRecording(t *testing.T) {
 	t.Parallel()
 	r := startRecEnvOpts(t, recOpts{mode: callrec.ModeAlways})
-	alice, bob := newUA(t, "alice"), newUA(t, "bob")
-	alice.register(r.env, "alice")
-	bob.register(r.env, "bob")
+	alice, bob := r.phones(t)
 	aliceRTP := newRTPPeer(t, 1000)
 	bobRTP := newCodecPeer(t, 0, 660)
 	dsc := make(chan *sipgo.DialogServerSession, 1)
@@ -420,11 +418,6 @@ func TestReinviteCodecChangeKeepsRecording(t *testing.T) {
 func TestTransferToOtherCodecKeepsRecording(t *testing.T) {
 	t.Parallel()
 	r := startRecEnvOpts(t, recOpts{mode: callrec.ModeAlways})
-	alice, bob := newSigPhone(t, "alice"), newSigPhone(t, "bob")
-	alice.register(r.env, "alice")
-	bob.register(r.env, "bob")
-	aliceRTP, bobRTP := newRTPPeer(t, 1000), newRTPPeer(t, 660)
-	bob.answerKeep(bobRTP)
 	gwRTP := newCodecPeer(t, 8, 440)
 	gwDS := make(chan *sipgo.DialogServerSession, 1)
 	r.trunk.mu.Lock()
@@ -435,17 +428,12 @@ func TestTransferToOtherCodecKeepsRecording(t *testing.T) {
 		}
 	}
 	r.trunk.mu.Unlock()
-	dc, err := alice.dial(r.env, "alice", "1002", aliceRTP, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bob.dialog(t)
+	c := r.dialSigCall(t)
+	bobRTP := c.bobRTP
 	r.waitState(t, 1, StateStarted)
 	bobRTP.heardFor(t, time.Second)
-	if code := refer(t, r.env, dc, "+4587654321"); code != sip.StatusAccepted {
-		t.Fatalf("REFER got %d, want 202", code)
-	}
-	if frags := alice.sipfrags(t); frags[len(frags)-1] != "SIP/2.0 200 OK" {
+	referOK(t, r.env, c.dc, "+4587654321")
+	if frags := c.alice.sipfrags(t); frags[len(frags)-1] != "SIP/2.0 200 OK" {
 		t.Fatalf("sipfrags %q, want 200 OK last", frags)
 	}
 	ds := <-gwDS

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emiago/sipgo/sip"
-
 	"github.com/callrec/callrec"
 	"github.com/callrec/callrec/media/tone"
 	"github.com/callrec/callrec/media/wav"
@@ -82,19 +80,9 @@ func slowSRS(t *testing.T, srv *Server, delay time.Duration) {
 func TestR19_SlowSRSRecordingHoldsTheAnswer(t *testing.T) {
 	const slow = 600 * time.Millisecond
 	r := startRecEnvOpts(t, recOpts{mode: callrec.ModeAlways, server: func(s *Server) { slowSRS(t, s, slow) }})
-	bob := newUA(t, "bob")
-	bob.register(r.env, "bob")
-	bobRTP, gwRTP := newRTPPeer(t, 660), newRTPPeer(t, 440)
-	bob.answerWith(bobRTP, 0)
-	var answeredAt time.Time
-	dc, err := r.trunk.dial(r.env, "", "+4535351002", gwRTP, func(res *sip.Response) {
-		if res.StatusCode == 200 {
-			answeredAt = time.Now()
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r.bobAnswers(t, newRTPPeer(t, 660), 0)
+	gwRTP := newRTPPeer(t, 440)
+	dc, answeredAt := r.dialFromPSTN(t, "+4535351002", gwRTP)
 	gwRTP.waitHeard(t, 1500*time.Millisecond)
 	waitUntil(t, "recording started", func() bool {
 		s := r.states()

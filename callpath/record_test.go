@@ -131,10 +131,8 @@ func (r *recEnv) states() []string {
 // Bob's tone on channel 1 and the caller's on channel 2, no prompt.
 func TestR18_R19_InboundPSTNComplianceThenRecordingAtAnswer(t *testing.T) {
 	r := startRecEnv(t, callrec.ModeAlways, true)
-	bob := newUA(t, "bob")
-	bob.register(r.env, "bob")
 	bobRTP, gwRTP := newRTPPeer(t, 660), newRTPPeer(t, 440)
-	bob.answerWith(bobRTP, 0)
+	r.bobAnswers(t, bobRTP, 0)
 	var early bool
 	var answeredAt time.Time
 	dc, err := r.trunk.dial(r.env, "", "+4535351002", gwRTP, func(res *sip.Response) {
@@ -160,16 +158,9 @@ func TestR18_R19_InboundPSTNComplianceThenRecordingAtAnswer(t *testing.T) {
 	}
 	bobRTP.waitHeard(t, 1500*time.Millisecond)
 	gwRTP.waitHeard(t, time.Duration(len(prompt))*time.Second/8000+1500*time.Millisecond)
-	if f, _ := gwRTP.heardTone(candidates); f != 660 {
-		t.Errorf("caller hears %v Hz after answer, want Bob's 660", f)
-	}
-	if f, _ := bobRTP.heardTone(candidates); f != 440 {
-		t.Errorf("Bob hears %v Hz, want the caller's 440", f)
-	}
-	if err := dc.Bye(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	waitCalls(t, r.env, 0)
+	wantHear(t, " after answer", candidates,
+		hears{"the caller", gwRTP, 660, "Bob"}, hears{"Bob", bobRTP, 440, "the caller"})
+	hangUp(t, r.env, dc)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := r.rec.Shutdown(ctx); err != nil {

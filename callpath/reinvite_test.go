@@ -217,18 +217,11 @@ func TestHoldResumeReinvite(t *testing.T) {
 			}
 			aliceRTP.waitHeard(t, time.Duration(heardLen(aliceRTP))*time.Second/8000+600*time.Millisecond)
 			bobRTP.waitHeard(t, time.Duration(heardLen(bobRTP))*time.Second/8000+600*time.Millisecond)
-			if f, _ := aliceRTP.heardTone(candidates); f != 660 {
-				t.Errorf("caller hears %v Hz after resume, want 660", f)
-			}
-			if f, _ := bobRTP.heardTone(candidates); f != 440 {
-				t.Errorf("callee hears %v Hz after resume, want 440", f)
-			}
+			wantHear(t, " after resume", candidates,
+				hears{"the caller", aliceRTP, 660, "the callee"}, hears{"the callee", bobRTP, 440, "the caller"})
 		})
 	}
-	if err := dc.Bye(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	waitCalls(t, e, 0)
+	hangUp(t, e, dc)
 }
 
 func mustAtoi(t *testing.T, s string) int {
@@ -277,9 +270,7 @@ func TestReinviteRefusedKeepsCall(t *testing.T) {
 func TestHoldByUpdateFromCallee(t *testing.T) {
 	t.Parallel()
 	e := startEnv(t, nil)
-	alice, bob := newUA(t, "alice"), newUA(t, "bob")
-	alice.register(e, "alice")
-	bob.register(e, "bob")
+	alice, bob := e.phones(t)
 	aliceRTP, bobRTP := newRTPPeer(t, 440), newRTPPeer(t, 660)
 	dsc := make(chan *sipgo.DialogServerSession, 1)
 	bob.mu.Lock()
@@ -337,12 +328,8 @@ func TestHoldByUpdateFromCallee(t *testing.T) {
 	}
 	aliceRTP.waitHeard(t, time.Duration(heardLen(aliceRTP))*time.Second/8000+400*time.Millisecond)
 	bobRTP.waitHeard(t, time.Duration(heardLen(bobRTP))*time.Second/8000+400*time.Millisecond)
-	if f, _ := aliceRTP.heardTone(candidates); f != 660 {
-		t.Errorf("caller hears %v Hz after resume, want 660", f)
-	}
-	if f, _ := bobRTP.heardTone(candidates); f != 440 {
-		t.Errorf("callee hears %v Hz after resume, want 440", f)
-	}
+	wantHear(t, " after resume", candidates,
+		hears{"the caller", aliceRTP, 660, "the callee"}, hears{"the callee", bobRTP, 440, "the caller"})
 	_ = dc.Bye(t.Context())
 	waitCalls(t, e, 0)
 }

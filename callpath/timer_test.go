@@ -61,9 +61,7 @@ func hdr(m interface{ GetHeader(string) sip.Header }, name string) string {
 func TestSessionTimer422BelowMinSE(t *testing.T) {
 	t.Parallel()
 	e := startEnv(t, nil)
-	alice, bob := newUA(t, "alice"), newUA(t, "bob")
-	alice.register(e, "alice")
-	bob.register(e, "bob")
+	alice, bob := e.phones(t)
 	bobRTP := newRTPPeer(t, 660)
 	bob.answerWith(bobRTP, 0)
 	for _, tc := range []struct {
@@ -105,9 +103,7 @@ func timerEnv(t *testing.T) *env {
 func TestSessionTimerExpiryEndsCall(t *testing.T) {
 	t.Parallel()
 	e := timerEnv(t)
-	alice, bob := newUA(t, "alice"), newUA(t, "bob")
-	alice.register(e, "alice")
-	bob.register(e, "bob")
+	alice, bob := e.phones(t)
 	bobRTP := newRTPPeer(t, 660)
 	bob.answerWith(bobRTP, 0)
 	bob.mirrorReoffers(bobRTP, 200)
@@ -145,9 +141,7 @@ func TestSessionTimerExpiryEndsCall(t *testing.T) {
 func TestSessionTimerRefreshesKeepCall(t *testing.T) {
 	t.Parallel()
 	e := timerEnv(t)
-	alice, bob := newUA(t, "alice"), newUA(t, "bob")
-	alice.register(e, "alice")
-	bob.register(e, "bob")
+	alice, bob := e.phones(t)
 	bobRTP := newRTPPeer(t, 660)
 	bob.answerWith(bobRTP, 0)
 	toBob := bob.mirrorReoffers(bobRTP, 200)

@@ -154,28 +154,16 @@ func TestR20_R19_TransferAfterComplianceAnnouncement(t *testing.T) {
 		bob: func(u *callrec.UserRecording) { u.StartStopPSTN = true },
 		org: func(o *callrec.OrgRecording) { o.Compliance.Inbound = true }})
 	setRecording(t, r.env, personAlice, callrec.ModeAlways)
-	bob, alice := newSigPhone(t, "bob"), newSigPhone(t, "alice")
-	bob.register(r.env, "bob")
-	alice.register(r.env, "alice")
+	alice, bob := r.sigPhones(t)
 	bobRTP, aliceRTP, gwRTP := newRTPPeer(t, 440), newRTPPeer(t, 1000), newRTPPeer(t, 660)
 	bob.answerKeep(bobRTP)
 	alice.answerKeep(aliceRTP)
-	var answered time.Time
-	dc, err := r.trunk.dial(r.env, "", "+4535351002", gwRTP, func(res *sip.Response) {
-		if res.StatusCode == 200 {
-			answered = time.Now()
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dc, answered := r.dialFromPSTN(t, "+4535351002", gwRTP)
 	bobDS := bob.dialog(t)
 	r.waitState(t, 1, StateStarted)
 	bobRTP.heardFor(t, time.Second)
 
-	if code := refer(t, r.env, bobDS, "1001"); code != sip.StatusAccepted {
-		t.Fatalf("REFER got %d, want 202", code)
-	}
+	referOK(t, r.env, bobDS, "1001")
 	frags := bob.sipfrags(t)
 	if len(frags) < 2 || frags[0] != "SIP/2.0 100 Trying" || frags[len(frags)-1] != "SIP/2.0 200 OK" {
 		t.Errorf("sipfrags %q, want 100 Trying first and 200 OK last", frags)
@@ -191,24 +179,15 @@ func TestR20_R19_TransferAfterComplianceAnnouncement(t *testing.T) {
 	transferred := time.Now()
 	gwRTP.heardFor(t, 2*time.Second)
 	aliceRTP.heardFor(t, time.Second)
-	if f, _ := gwRTP.heardTone(threeTones); f != 1000 {
-		t.Errorf("the caller hears %v Hz after the transfer, want Alice's 1000", f)
-	}
-	if f, _ := aliceRTP.heardTone(threeTones); f != 660 {
-		t.Errorf("Alice hears %v Hz, want the caller's 660", f)
-	}
+	wantHear(t, " after the transfer", threeTones,
+		hears{"the caller", gwRTP, 1000, "Alice"}, hears{"Alice", aliceRTP, 660, "the caller"})
 	// R20: the compliance prompt played once, before the answer, and no
 	// start (or any other) announcement after it, transfer included.
-	comp, _, _ := prompt.Get(prompt.Compliance, "en_US")
-	compLen := time.Duration(len(comp)) * time.Second / 8000
-	var speech time.Duration
-	for _, s := range gwRTP.runsOf(clsSpeech, 1, time.Time{}) {
-		speech += time.Duration(s.len) * 20 * time.Millisecond
-		if s.len >= 3 && s.from.After(answered) {
-			t.Errorf("the caller heard speech at %s, after the answer (R20)", s.from.Sub(answered))
-		}
+	compLen := promptLen(prompt.Compliance, "en_US")
+	for _, s := range gwRTP.runsOf(clsSpeech, 3, answered) {
+		t.Errorf("the caller heard speech at %s, after the answer (R20)", s.from.Sub(answered))
 	}
-	if speech < compLen/3 || speech > compLen*5/4 {
+	if speech := gwRTP.speechSince(time.Time{}); speech < compLen/3 || speech > compLen*5/4 {
 		t.Errorf("the caller heard %s of speech, want the %s compliance prompt once", speech, compLen)
 	}
 	if s := aliceRTP.runsOf(clsSpeech, 3, time.Time{}); len(s) != 0 {
@@ -253,40 +232,25 @@ func TestR20_R19_TransferAfterComplianceAnnouncement(t *testing.T) {
 func TestR37_TransferByCallerKeepsRecordingOfRemainingParty(t *testing.T) {
 	t.Parallel()
 	r := startRecEnvOpts(t, recOpts{mode: callrec.ModeAlways})
-	alice, bob := newSigPhone(t, "alice"), newSigPhone(t, "bob")
-	alice.register(r.env, "alice")
-	bob.register(r.env, "bob")
-	aliceRTP, bobRTP, gwRTP := newRTPPeer(t, 1000), newRTPPeer(t, 660), newRTPPeer(t, 440)
-	bob.answerKeep(bobRTP)
-	gw := &sigPhone{ua: r.trunk.ua, answered: make(chan *sipgo.DialogServerSession, 1)}
-	gw.answerKeep(gwRTP)
-	dc, err := alice.dial(r.env, "alice", "1002", aliceRTP, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bob.dialog(t)
+	gwRTP := newRTPPeer(t, 440)
+	gw := r.gatewayPhone(gwRTP)
+	c := r.dialSigCall(t)
 	r.waitState(t, 1, StateStarted)
-	bobRTP.heardFor(t, time.Second)
-	if code := refer(t, r.env, dc, "+4587654321"); code != sip.StatusAccepted {
-		t.Fatalf("REFER got %d, want 202", code)
-	}
-	if frags := alice.sipfrags(t); frags[len(frags)-1] != "SIP/2.0 200 OK" {
+	c.bobRTP.heardFor(t, time.Second)
+	referOK(t, r.env, c.dc, "+4587654321")
+	if frags := c.alice.sipfrags(t); frags[len(frags)-1] != "SIP/2.0 200 OK" {
 		t.Errorf("sipfrags %q, want 200 OK last", frags)
 	}
 	gwDS := gw.dialog(t)
 	gwRTP.heardFor(t, 1500*time.Millisecond)
-	bobRTP.heardFor(t, 1500*time.Millisecond)
-	if f, _ := bobRTP.heardTone(threeTones); f != 440 {
-		t.Errorf("Bob hears %v Hz after the transfer, want the PSTN party's 440", f)
-	}
-	if f, _ := gwRTP.heardTone(threeTones); f != 660 {
-		t.Errorf("the PSTN party hears %v Hz, want Bob's 660", f)
-	}
+	c.bobRTP.heardFor(t, 1500*time.Millisecond)
+	wantHear(t, " after the transfer", threeTones,
+		hears{"Bob", c.bobRTP, 440, "the PSTN party"}, hears{"the PSTN party", gwRTP, 660, "Bob"})
 	if err := gwDS.Bye(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case <-bob.byes:
+	case <-c.bob.byes:
 	case <-time.After(10 * time.Second):
 		t.Fatal("Bob got no BYE when the PSTN party hung up")
 	}
@@ -330,41 +294,23 @@ func TestTransferFailureKeepsTheCall(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e := startEnv(t, nil)
-			alice, bob := newSigPhone(t, "alice"), newSigPhone(t, "bob")
-			alice.register(e, "alice")
-			bob.register(e, "bob")
-			aliceRTP, bobRTP := newRTPPeer(t, 1000), newRTPPeer(t, 660)
-			bob.answerKeep(bobRTP)
-			dc, err := alice.dial(e, "alice", "1002", aliceRTP, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			bobDS := bob.dialog(t)
-			if code := refer(t, e, bobDS, tc.to); code != sip.StatusAccepted {
-				t.Fatalf("REFER got %d, want 202", code)
-			}
-			frags := bob.sipfrags(t)
+			c := e.dialSigCall(t)
+			referOK(t, e, c.bobDS, tc.to)
+			frags := c.bob.sipfrags(t)
 			if frags[0] != "SIP/2.0 100 Trying" || frags[len(frags)-1] != tc.frag {
 				t.Errorf("sipfrags %q, want 100 Trying then %q", frags, tc.frag)
 			}
-			aliceRTP.heardFor(t, time.Second)
-			bobRTP.heardFor(t, time.Second)
-			if f, _ := aliceRTP.heardTone(threeTones); f != 660 {
-				t.Errorf("Alice hears %v Hz after the failed transfer, want Bob's 660", f)
-			}
-			if f, _ := bobRTP.heardTone(threeTones); f != 1000 {
-				t.Errorf("Bob hears %v Hz after the failed transfer, want Alice's 1000", f)
-			}
-			if len(bob.byes) != 0 || len(alice.byes) != 0 {
+			c.aliceRTP.heardFor(t, time.Second)
+			c.bobRTP.heardFor(t, time.Second)
+			wantHear(t, " after the failed transfer", threeTones,
+				hears{"Alice", c.aliceRTP, 660, "Bob"}, hears{"Bob", c.bobRTP, 1000, "Alice"})
+			if len(c.bob.byes) != 0 || len(c.alice.byes) != 0 {
 				t.Errorf("a party got a BYE: the failed transfer ended the call")
 			}
 			if n := e.srv.ActiveCalls(); n != 1 {
 				t.Errorf("%d active calls, want the one call", n)
 			}
-			if err := dc.Bye(t.Context()); err != nil {
-				t.Fatal(err)
-			}
-			waitCalls(t, e, 0)
+			hangUp(t, e, c.dc)
 		})
 	}
 }
@@ -374,15 +320,7 @@ func TestTransferFailureKeepsTheCall(t *testing.T) {
 func TestReferRefusals(t *testing.T) {
 	t.Parallel()
 	e := startEnv(t, nil)
-	alice, bob := newSigPhone(t, "alice"), newSigPhone(t, "bob")
-	alice.register(e, "alice")
-	bob.register(e, "bob")
-	aliceRTP, bobRTP := newRTPPeer(t, 1000), newRTPPeer(t, 660)
-	bob.answerKeep(bobRTP)
-	dc, err := alice.dial(e, "alice", "1002", aliceRTP, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dc := e.dialSigCall(t).dc
 	for _, tc := range []struct {
 		name, referTo string
 		code          int
@@ -410,10 +348,7 @@ func TestReferRefusals(t *testing.T) {
 	if n := e.srv.ActiveCalls(); n != 1 {
 		t.Errorf("%d active calls, want the one call", n)
 	}
-	if err := dc.Bye(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	waitCalls(t, e, 0)
+	hangUp(t, e, dc)
 }
 
 func TestParseReferTo(t *testing.T) {
