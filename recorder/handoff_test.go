@@ -164,8 +164,9 @@ func TestLocalSinkBesideSocketReader(t *testing.T) {
 	if refused != 0 {
 		t.Errorf("the sink refused %d packets of a live stream", refused)
 	}
-	// A datagram still queued in the socket at the BYE is read before the
-	// file ends (closeSockets drains), so the BYE need not wait.
+	// The file ends at the BYE: the call goes on until the last packet's
+	// 20 ms have been spoken, as a real one would.
+	time.Sleep(time.Until(begin.Add((handoffPackets + 2) * 20 * time.Millisecond)))
 	if err := sess.Stop(t.Context()); err != nil {
 		t.Fatalf("BYE: %v", err)
 	}
