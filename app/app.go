@@ -309,7 +309,7 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	callCtx, stopCalls := context.WithCancel(ctx)
 	defer stopCalls()
-	calls, err = startCallPlane(callCtx, cfg, st, blobs, ports, claimKey, hub, log)
+	calls, err = startCallPlane(callCtx, cfg, st, blobs, ports, claimKey, rec.LocalSink, hub, log)
 	if err != nil {
 		ln.Close()
 		_ = rec.Shutdown(ctx)
@@ -379,7 +379,7 @@ func serve(args []string, stderr io.Writer) error {
 
 // startCallPlane starts the registrar and the B2BUA on --sip, with the
 // relay and SIPREC client ports of --rtp-ports.
-func startCallPlane(ctx context.Context, cfg *config.Config, st *sqlite.Store, blobs *fs.Store, ports *rtpport.Range, claimKey []byte, hub *events.Hub, log *slog.Logger) (*callpath.Server, error) {
+func startCallPlane(ctx context.Context, cfg *config.Config, st *sqlite.Store, blobs *fs.Store, ports *rtpport.Range, claimKey []byte, local siprecclient.LocalFunc, hub *events.Hub, log *slog.Logger) (*callpath.Server, error) {
 	listen, err := netip.ParseAddrPort(cfg.SIP)
 	if err != nil {
 		return nil, fmt.Errorf("--sip %s: want an IP address and port: %w", cfg.SIP, err)
@@ -404,6 +404,7 @@ func startCallPlane(ctx context.Context, cfg *config.Config, st *sqlite.Store, b
 		SIPRECPorts:   &siprecclient.PortRange{Range: ports},
 		BuiltInTarget: builtInTarget(cfg),
 		OrgClaimKey:   claimKey,
+		SIPRECLocal:   local, // the built-in target is this process's recorder: no loopback hop for its RTP
 		Nonces:        nonces,
 		Logger:        log,
 		// R34: recording state events go to webhooks and event streams.

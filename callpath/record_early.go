@@ -56,6 +56,11 @@ func (r *recording) open() (*siprecclient.Session, error) {
 		Codecs:        [2]siprec.Format{siprecFormat(codecs[0]), siprecFormat(codecs[1])},
 		InviteTimeout: s.cfg.SRSInviteTimeout, Logger: s.log,
 	}
+	if r.dec.Target == "" {
+		// The built-in recorder runs in this process: its RTP is handed
+		// over in memory (a backup target is never found by Local).
+		cfg.Local = s.cfg.SIPRECLocal
+	}
 	if r.dec.Target == "" && len(s.cfg.OrgClaimKey) > 0 {
 		// The built-in recorder learns the org from a signed claim: the
 		// session comes from an address it would bind to the default org.

@@ -52,6 +52,11 @@ type Config struct {
 	// SIPRECTransport is the siprecclient transport (TransportAuto
 	// when "").
 	SIPRECTransport string
+	// SIPRECLocal hands the RTP of recordings on the built-in target to
+	// callrec's own recorder in this process (recorder.Server.LocalSink)
+	// instead of sending it over loopback UDP (siprecclient.Config.Local;
+	// issue 5 point 8). Nil: every recording's RTP goes over UDP.
+	SIPRECLocal siprecclient.LocalFunc
 	// SRSInviteTimeout bounds the wait for each SRS target's answer (0 =
 	// siprecclient.DefaultInviteTimeout).
 	SRSInviteTimeout time.Duration

@@ -118,6 +118,8 @@ type Server struct {
 	finalising int
 	idle       *sync.Cond
 	localIPs   sync.Map // peer IP -> local IP facing it
+	localMu    sync.Mutex
+	local      localStreams // live streams by RTP port, for LocalSink
 
 	sources atomic.Pointer[sourceTable] // the last loaded SIPREC sources
 	// sourcesLoaded is when sources was last loaded (Unix ns), also

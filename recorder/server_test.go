@@ -22,6 +22,7 @@ import (
 type liveRecorder struct {
 	srv    *Server
 	store  *sqlite.Store
+	blobs  *fs.Store
 	target string
 	done   bool
 }
@@ -49,7 +50,7 @@ func startRecorder(t *testing.T, st *sqlite.Store, cfg Config) *liveRecorder {
 	if err := srv.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	lr := &liveRecorder{srv: srv, store: st, target: fmt.Sprintf("sip:srs@127.0.0.1:%d", port)}
+	lr := &liveRecorder{srv: srv, store: st, blobs: blobs, target: fmt.Sprintf("sip:srs@127.0.0.1:%d", port)}
 	t.Cleanup(func() { lr.shutdown(t) })
 	return lr
 }

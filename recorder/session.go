@@ -92,6 +92,7 @@ type stream struct {
 	foreign  atomic.Uint64              // packets from other addresses, dropped
 	rtcpPkts atomic.Uint64
 	done     chan struct{}
+	hand     handoff // the in-process producer's guard (LocalSink)
 }
 
 // newID returns a random UUID (version 4) string.
@@ -534,6 +535,7 @@ func (ss *session) startReaders() {
 func (ss *session) startStream(st *stream) {
 	go st.readRTP(ss.src.Addr())
 	go st.readRTCP()
+	ss.srv.addLocal(st, ss.local)
 }
 
 // accept checks a datagram's source against the SRC's media address (or
@@ -576,6 +578,7 @@ func (ss *session) closeSockets() {
 	}
 	for _, st := range ss.streams {
 		if st.rtp != nil {
+			ss.srv.removeLocal(st)
 			st.rtp.Close()
 			st.rtcp.Close()
 		}

@@ -118,7 +118,23 @@ type Config struct {
 	InviteTimeout, RequestTimeout time.Duration
 	// Logger receives per-session logs (never per packet); nil discards.
 	Logger *slog.Logger
+	// Local, when set, is asked once per stream, when the SRS has
+	// answered, for an in-process sink of the stream's RTP destination
+	// (recorder.Server.LocalSink: callrec's own recorder in the same
+	// process). When it finds one, the stream's packets are handed to it
+	// instead of being sent from the stream's socket, which stays bound
+	// (its port is in the SDP) but sends nothing; when it does not, the
+	// stream sends over UDP as usual. SIPREC signalling is unchanged
+	// either way. The sink is called by the session's sender goroutine
+	// only, must not block or keep pkt, and returns false once the
+	// recorder's stream has ended (the packet is then counted in Errors).
+	// Set it only for targets that are that recorder.
+	Local LocalFunc
 }
+
+// LocalFunc finds an in-process sink for RTP sent to dst (see
+// Config.Local); ok is false when there is none.
+type LocalFunc func(dst netip.AddrPort) (sink func(pkt []byte, now time.Time) bool, ok bool)
 
 // Participant is one party of the communication session (RFC 7865 §6.4).
 type Participant struct {

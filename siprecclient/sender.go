@@ -98,6 +98,7 @@ type stream struct {
 
 	// Set at answer, read by the sender only.
 	route  route
+	local  func(pkt []byte, now time.Time) bool // in-process sink of route.dst (Config.Local), or nil
 	codec  siprec.Format
 	dec    media.Decoder
 	enc    media.Encoder
@@ -287,6 +288,16 @@ func (st *stream) send(payload []byte, ts uint32) {
 	binary.BigEndian.PutUint32(h[8:], st.ssrc)
 	st.seq++
 	n := rtpHeader + len(out)
+	if st.local != nil {
+		// The recorder is in this process: no second trip through the
+		// kernel (Config.Local).
+		if !st.local(st.pkt[:n], time.Now()) {
+			st.sendErrs.Add(1)
+			return
+		}
+		st.sent.Add(1)
+		return
+	}
 	if _, err := st.conn.WriteToUDPAddrPort(st.pkt[:n], st.route.dst); err != nil {
 		st.sendErrs.Add(1)
 		return
@@ -304,7 +315,7 @@ func (st *stream) localPort() int {
 
 // StreamStats are the counters of one stream.
 type StreamStats struct {
-	Sent     uint64 // RTP packets written to the socket
+	Sent     uint64 // RTP packets written to the socket (or handed to the Local sink)
 	Dropped  uint64 // packets dropped because the sender was behind (ring full)
 	Skipped  uint64 // packets not sent because the stream was paused or stopped
 	Oversize uint64 // empty payloads or payloads over MaxPayload
@@ -318,12 +329,28 @@ type StreamStats struct {
 	// Transcoded is true when the SRS took only PCMU and the session
 	// transcodes the relay's codec.
 	Transcoded bool
+	// Local is true when the stream's packets go to an in-process sink
+	// (Config.Local) instead of the socket.
+	Local bool
 }
 
 func (st *stream) stats() StreamStats {
 	return StreamStats{
 		Sent: st.sent.Load(), Dropped: st.dropped.Load(), Skipped: st.skipped.Load(),
 		Oversize: st.oversize.Load(), Errors: st.sendErrs.Load(), Expired: st.expired.Load(),
-		Destination: st.route.dst, Transcoded: st.route.transcode,
+		Destination: st.route.dst, Transcoded: st.route.transcode, Local: st.local != nil,
+	}
+}
+
+// setLocal asks local (Config.Local) once for an in-process sink of the
+// stream's destination; without one the stream keeps sending over UDP.
+// Called with the answer, before the sender starts.
+func (st *stream) setLocal(local LocalFunc) {
+	st.local = nil
+	if local == nil || !st.route.dst.IsValid() {
+		return
+	}
+	if sink, ok := local(st.route.dst); ok && sink != nil {
+		st.local = sink
 	}
 }

@@ -291,6 +291,7 @@ func (s *Session) try(ctx context.Context, target string) error {
 			if err = st.setRoute(routes[k], s.cfg.Codecs[k]); err != nil {
 				break
 			}
+			st.setLocal(s.cfg.Local)
 			if routes[k].why != "" {
 				s.log.Warn("SRS rejected a stream", "target", target, "stream", k, "why", routes[k].why)
 			}
