@@ -82,9 +82,9 @@ func TestBaresipRegisters(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var out bytes.Buffer
+	out := &syncOutput{}
 	cmd := exec.Command(bin, "-4", "-n", "127.0.0.1", "-f", dir, "-t", "20")
-	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,16 @@ func TestBaresipRegisters(t *testing.T) {
 	if c.Source.Port() != uint16(phonePort) || c.Transport != "UDP" || !strings.HasPrefix(c.UserAgent, "baresip") || c.Expires.Sub(c.Registered) != 60*time.Second {
 		t.Errorf("baresip's binding = %+v, want from port %d over UDP, 60 s", c, phonePort)
 	}
-	// baresip un-registers when it is told to quit.
+	// baresip un-registers when it is told to quit, once it has taken
+	// our 200 itself (a phone still registering just exits): it logs
+	// "alice@127.0.0.1: {0/UDP/v4} 200 OK () [1 binding]".
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "200 OK") || !strings.Contains(out.String(), "binding") {
+		if time.Now().After(deadline) {
+			t.Fatal("baresip did not report its registration within 10 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -170,4 +179,23 @@ func freeUDPPort(t *testing.T) int {
 	}
 	t.Fatal("no free port pair")
 	return 0
+}
+
+// syncOutput collects a process's output; the test reads it while the
+// process writes.
+type syncOutput struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (o *syncOutput) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.Write(p)
+}
+
+func (o *syncOutput) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.String()
 }
