@@ -182,7 +182,7 @@ func serve(args []string, stderr io.Writer) error {
 	// unmatched responses) goes through the same rate limit as the
 	// stacks' own loggers. It is set once, before any SIP stack starts:
 	// the stacks read it from their goroutines.
-	sip.SetDefaultLogger(slog.New(siplog.NewLimitHandler(log.Handler(), 10*time.Second, 5, nil)).With("component", "sipgo"))
+	sip.SetDefaultLogger(siplog.Logger(log.Handler(), nil))
 	slog.SetDefault(log)
 	ctx := context.Background()
 

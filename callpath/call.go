@@ -380,8 +380,17 @@ func (c *call) forkWith(ctx context.Context, targets []target, invite func(t tar
 	return nil, nil, sip.StatusTemporarilyUnavailable, "Temporarily Unavailable"
 }
 
-// calleeInvite builds the INVITE of one callee branch.
+// calleeInvite builds the INVITE of one callee branch, offering session
+// timers (RFC 4028).
 func (c *call) calleeInvite(t target, fromTag string, orig *sip.Request) *sip.Request {
+	return c.branchInvite(t, fromTag, c.caller, c.kind == outbound, orig.Recipient.User, c.sdpB, c.s.offerTimerHeaders()...)
+}
+
+// branchInvite builds an INVITE toward target t on behalf of party from,
+// with our SDP and the extra headers. From's user is what the other side
+// may call back: from's first phone number toward the PSTN, else the
+// extension, else the PSTN number it called from.
+func (c *call) branchInvite(t target, fromTag string, from *party, toPSTN bool, toUser string, sdp []byte, extra ...sip.Header) *sip.Request {
 	s := c.s
 	host := s.addr.Addr().String()
 	req := sip.NewRequest(sip.INVITE, t.uri)
@@ -389,17 +398,16 @@ func (c *call) calleeInvite(t target, fromTag string, orig *sip.Request) *sip.Re
 	req.SetTransport(t.transport)
 	fromUser := "anonymous"
 	switch {
-	case c.caller.person != nil && c.kind == outbound && len(c.caller.person.PhoneNumbers) > 0:
-		fromUser = c.caller.person.PhoneNumbers[0]
-	case c.caller.person != nil && c.caller.person.Extension != "":
-		fromUser = c.caller.person.Extension
-	case c.caller.number != "":
-		fromUser = c.caller.number
+	case from.person != nil && toPSTN && len(from.person.PhoneNumbers) > 0:
+		fromUser = from.person.PhoneNumbers[0]
+	case from.person != nil && from.person.Extension != "":
+		fromUser = from.person.Extension
+	case from.number != "":
+		fromUser = from.number
 	}
-	from := &sip.FromHeader{DisplayName: c.caller.name, Address: sip.Uri{Scheme: "sip", User: fromUser, Host: host}, Params: sip.NewParams()}
-	from.Params.Add("tag", fromTag)
-	req.AppendHeader(from)
-	toUser := orig.Recipient.User
+	fh := &sip.FromHeader{DisplayName: from.name, Address: sip.Uri{Scheme: "sip", User: fromUser, Host: host}, Params: sip.NewParams()}
+	fh.Params.Add("tag", fromTag)
+	req.AppendHeader(fh)
 	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: toUser, Host: t.uri.Host, Port: t.uri.Port}, Params: sip.NewParams()})
 	callID := sip.CallIDHeader(uuid.NewString())
 	req.AppendHeader(&callID)
@@ -407,10 +415,10 @@ func (c *call) calleeInvite(t target, fromTag string, orig *sip.Request) *sip.Re
 	req.AppendHeader(&ct)
 	req.AppendHeader(hdrSDP())
 	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER, NOTIFY"))
-	for _, h := range s.offerTimerHeaders() {
+	for _, h := range extra {
 		req.AppendHeader(h)
 	}
-	req.SetBody(c.sdpB)
+	req.SetBody(sdp)
 	return req
 }
 

@@ -3,73 +3,24 @@ package callpath
 import (
 	"context"
 	"fmt"
-	"io"
-	"net"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/callrec/callrec"
+	"github.com/callrec/callrec/internal/testnet"
 	"github.com/callrec/callrec/media/tone"
 	"github.com/callrec/callrec/media/wav"
 )
 
-// slowSRS puts a TCP relay in front of the recorder of srv's built-in
-// target: what the B2BUA writes in the first delay of a connection
-// reaches the recorder only then, so the recorder answers each SIPREC
-// INVITE about delay late, as a busy SRS does. Answers and media go
-// direct.
+// slowSRS puts a relay in front of the recorder of srv's built-in
+// target, so the recorder answers each SIPREC INVITE about delay late, as
+// a busy SRS does (testnet.SlowProxy).
 func slowSRS(t *testing.T, srv *Server, delay time.Duration) {
 	t.Helper()
 	host := strings.TrimPrefix(srv.cfg.BuiltInTarget, "sip:srs@")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { l.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			opened := time.Now()
-			srs, err := net.Dial("tcp", host)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			wg.Add(2)
-			go func() {
-				defer wg.Done()
-				defer srs.Close()
-				buf := make([]byte, 8192)
-				for {
-					n, err := c.Read(buf)
-					if n > 0 {
-						time.Sleep(time.Until(opened.Add(delay)))
-						if _, werr := srs.Write(buf[:n]); werr != nil {
-							return
-						}
-					}
-					if err != nil {
-						return
-					}
-				}
-			}()
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				_, _ = io.Copy(c, srs)
-			}()
-		}
-	}()
-	srv.cfg.BuiltInTarget = fmt.Sprintf("sip:srs@%s;transport=tcp", l.Addr())
+	srv.cfg.BuiltInTarget = fmt.Sprintf("sip:srs@%s;transport=tcp", testnet.SlowProxy(t, host, delay))
 }
 
 // TestR19_SlowSRSRecordingHoldsTheAnswer: Bob, recorded always, speaks

@@ -201,10 +201,8 @@ func (s *Server) Start(ctx context.Context) error {
 	host := s.cfg.Listen.Addr().String()
 	// The SIP stack logs through a rate limit: peers decide how often it
 	// has something to say (a malformed-datagram flood).
-	log := slog.New(siplog.NewLimitHandler(s.log.Handler(), 10*time.Second, 5, nil)).With("component", "sipgo")
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("callrec"), sipgo.WithUserAgentHostname(host),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(log)),
-		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(log)))
+	log := siplog.Logger(s.log.Handler(), nil)
+	ua, err := siplog.NewUA("callrec", host, log)
 	if err != nil {
 		return fmt.Errorf("callpath: user agent: %w", err)
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
-	"github.com/google/uuid"
 
 	"github.com/callrec/callrec/callpath/relay"
 	"github.com/callrec/callrec/directory"
@@ -383,33 +382,8 @@ func (c *call) transfer(from relay.Side, cseq uint32, user string) {
 // from the remaining party (the transferee), with Referred-By naming the
 // transferor (RFC 3892).
 func (c *call) transferInvite(t target, fromTag string, remaining, transferor, tp *party, toUser string, sdp []byte) *sip.Request {
-	s := c.s
-	host := s.addr.Addr().String()
-	req := sip.NewRequest(sip.INVITE, t.uri)
-	req.SetDestination(t.dest)
-	req.SetTransport(t.transport)
-	fromUser := "anonymous"
-	switch {
-	case remaining.person != nil && isPSTN(tp) && len(remaining.person.PhoneNumbers) > 0:
-		fromUser = remaining.person.PhoneNumbers[0]
-	case remaining.person != nil && remaining.person.Extension != "":
-		fromUser = remaining.person.Extension
-	case remaining.number != "":
-		fromUser = remaining.number
-	}
-	from := &sip.FromHeader{DisplayName: remaining.name, Address: sip.Uri{Scheme: "sip", User: fromUser, Host: host}, Params: sip.NewParams()}
-	from.Params.Add("tag", fromTag)
-	req.AppendHeader(from)
-	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: toUser, Host: t.uri.Host, Port: t.uri.Port}, Params: sip.NewParams()})
-	callID := sip.CallIDHeader(uuid.NewString())
-	req.AppendHeader(&callID)
-	ct := s.contact(t.transport)
-	req.AppendHeader(&ct)
-	req.AppendHeader(sip.NewHeader("Referred-By", "<"+strings.Replace(transferor.aor(host), "tel:", "sip:", 1)+">"))
-	req.AppendHeader(hdrSDP())
-	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER, NOTIFY"))
-	req.SetBody(sdp)
-	return req
+	referredBy := "<" + strings.Replace(transferor.aor(c.s.addr.Addr().String()), "tel:", "sip:", 1) + ">"
+	return c.branchInvite(t, fromTag, remaining, isPSTN(tp), toUser, sdp, sip.NewHeader("Referred-By", referredBy))
 }
 
 // switchTo puts the answered target (dialog dc, media leg) in the place

@@ -193,10 +193,8 @@ func New(cfg Config, store Store, blobs Blobs) (*Server, error) {
 func (s *Server) Start(ctx context.Context) error {
 	// The SIP stack logs through a rate limit: peers decide how often it
 	// has something to say.
-	sipLog := slog.New(siplog.NewLimitHandler(s.log.Handler(), 10*time.Second, 5, &s.met.parseErrors)).With("component", "sipgo")
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("callrec-srs"),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)),
-		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog)))
+	sipLog := siplog.Logger(s.log.Handler(), &s.met.parseErrors)
+	ua, err := siplog.NewUA("callrec-srs", "", sipLog)
 	if err != nil {
 		return fmt.Errorf("recorder: sip user agent: %w", err)
 	}

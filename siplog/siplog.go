@@ -1,8 +1,9 @@
 // Package siplog keeps the SIP stack's own logs in check: a peer decides
 // how often the stack has something to say (one error per malformed
 // datagram), so every SIP server of callrec (the recorder, the call plane)
-// logs the stack through a per-message rate limit. It must never drop
-// the count of what it suppressed.
+// logs the stack through a per-message rate limit (Logger) and builds
+// its user agent with that logger (NewUA). It must never drop the count
+// of what it suppressed.
 package siplog
 
 import (
@@ -11,6 +12,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
 )
 
 // limitHandler is the slog handler for the SIP stack's own logs. A peer
@@ -99,4 +103,24 @@ func (h *limitHandler) WithGroup(name string) slog.Handler {
 	c := *h
 	c.next = h.next.WithGroup(name)
 	return &c
+}
+
+// Logger returns the logger for the SIP stack of a callrec server: next
+// behind the rate limit of NewLimitHandler (at most 5 records of each
+// message per 10 s), tagged component=sipgo; parseErr counts "failed to
+// parse" records (nil: not counted).
+func Logger(next slog.Handler, parseErr *atomic.Uint64) *slog.Logger {
+	return slog.New(NewLimitHandler(next, 10*time.Second, 5, parseErr)).With("component", "sipgo")
+}
+
+// NewUA returns a sipgo user agent named name (and hostname host, "" for
+// none) whose transport and transaction layers log to log.
+func NewUA(name, host string, log *slog.Logger) (*sipgo.UserAgent, error) {
+	opts := []sipgo.UserAgentOption{sipgo.WithUserAgent(name),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(log)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(log))}
+	if host != "" {
+		opts = append(opts, sipgo.WithUserAgentHostname(host))
+	}
+	return sipgo.NewUA(opts...)
 }

@@ -44,3 +44,28 @@ func TestLimitHandler(t *testing.T) {
 		t.Error("other messages must not be limited by the flood")
 	}
 }
+
+// Logger tags the stack's records and limits each message to 5 per 10 s;
+// NewUA names the user agent and its host.
+func TestLoggerAndNewUA(t *testing.T) {
+	var buf bytes.Buffer
+	var parseErrs atomic.Uint64
+	log := Logger(slog.NewTextHandler(&buf, nil), &parseErrs)
+	for range 7 {
+		log.Error("failed to parse")
+	}
+	if n := strings.Count(buf.String(), "component=sipgo"); n != 5 {
+		t.Errorf("%d records passed, want 5:\n%s", n, buf.String())
+	}
+	if parseErrs.Load() != 7 {
+		t.Errorf("parse errors counted %d, want 7", parseErrs.Load())
+	}
+	ua, err := NewUA("callrec-test", "127.0.0.1", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ua.Close()
+	if ua.Name() != "callrec-test" || ua.Hostname() != "127.0.0.1" {
+		t.Errorf("user agent %q on %q", ua.Name(), ua.Hostname())
+	}
+}

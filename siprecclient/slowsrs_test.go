@@ -2,70 +2,13 @@ package siprecclient
 
 import (
 	"fmt"
-	"io"
 	"math"
-	"net"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/callrec/callrec/internal/testnet"
 	"github.com/callrec/callrec/media/g711"
 )
-
-// slowProxy is a TCP relay in front of an SRS whose requests reach it
-// late: what the client writes in the first delay of a connection is held
-// until then, so the SRS answers the INVITE about delay after it was sent
-// (a slow SRS or a slow path, as under load). Answers come back at once,
-// and in-dialog requests go to the SRS's Contact directly.
-func slowProxy(t *testing.T, target string, delay time.Duration) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { l.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			opened := time.Now()
-			srs, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			wg.Add(2)
-			go func() { // client -> SRS, held until opened+delay
-				defer wg.Done()
-				defer srs.Close()
-				buf := make([]byte, 8192)
-				for {
-					n, err := c.Read(buf)
-					if n > 0 {
-						time.Sleep(time.Until(opened.Add(delay)))
-						if _, werr := srs.Write(buf[:n]); werr != nil {
-							return
-						}
-					}
-					if err != nil {
-						return
-					}
-				}
-			}()
-			go func() { // SRS -> client
-				defer wg.Done()
-				defer c.Close()
-				_, _ = io.Copy(c, srs)
-			}()
-		}
-	}()
-	return l.Addr().String()
-}
 
 // clickFrames returns n 20 ms PCMU payloads, silent but for one click per
 // frame at a sample offset that changes from frame to frame (offset(i)):
@@ -103,7 +46,7 @@ func TestR19_SlowSRSLosesNoAudio(t *testing.T) {
 	const slow = 500 * time.Millisecond
 	rec := startSRS(t)
 	b := newB2BUA(t)
-	cfg := b.config(fmt.Sprintf("sip:srs@%s;transport=tcp", slowProxy(t, rec.target[len("sip:srs@"):], slow)))
+	cfg := b.config(fmt.Sprintf("sip:srs@%s;transport=tcp", testnet.SlowProxy(t, rec.target[len("sip:srs@"):], slow)))
 	cfg.InviteTimeout = 3 * time.Second
 	s, err := New(cfg, callInfo())
 	if err != nil {
